@@ -1,0 +1,92 @@
+/**
+ * Errors and diagnostics. Bad input is a {@linkcode TraceSyntaxError} (a `SyntaxError` naming the
+ * file, line or byte offset and the text); a broken emulator invariant is an
+ * {@linkcode MmInvariantError}. Tolerant code paths record {@linkcode Diagnostic}s instead of
+ * throwing; `--strict` turns the first one into an error.
+ *
+ * @module
+ */
+
+/** A recorded problem with the input, as data. */
+export interface Diagnostic {
+  /** Stable machine-readable code, e.g. `malformed-line`, `unknown-event`. */
+  code: string;
+  /** 1-based input line (text) or byte offset (binary); 0 when not tied to a place. */
+  line: number;
+  /** Human-readable explanation, including the offending text when short. */
+  message: string;
+}
+
+/**
+ * Bad input: names the file, the line (or byte offset) and the text.
+ *
+ * @example
+ * ```ts
+ * import { TraceSyntaxError } from "./diagnostics.ts";
+ * const e = new TraceSyntaxError("bad pfn", { file: "t.txt", line: 3, text: "pfn=zz" });
+ * e.message; // "t.txt:3: bad pfn: pfn=zz"
+ * ```
+ */
+export class TraceSyntaxError extends SyntaxError {
+  readonly file: string;
+  readonly line: number;
+  readonly text: string;
+  readonly code: string;
+  constructor(
+    message: string,
+    where: { file?: string; line?: number; text?: string; code?: string; offset?: boolean },
+  ) {
+    const file = where.file ?? "<input>";
+    const line = where.line ?? 0;
+    const text = where.text ?? "";
+    const place = where.offset ? `${file}: byte offset ${line}` : `${file}:${line}`;
+    super(`${place}: ${message}${text ? `: ${truncate(text)}` : ""}`);
+    this.name = "TraceSyntaxError";
+    this.file = file;
+    this.line = line;
+    this.text = text;
+    this.code = where.code ?? "syntax";
+  }
+}
+
+/**
+ * A broken invariant of the emulated memory manager (raised only in strict mode, or when the
+ * emulator itself is wrong).
+ */
+export class MmInvariantError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(`${code}: ${message}`);
+    this.name = "MmInvariantError";
+    this.code = code;
+  }
+}
+
+function truncate(s: string): string {
+  return s.length > 160 ? `${s.slice(0, 157)}...` : s;
+}
+
+/**
+ * Collects diagnostics with per-code counts, keeping only the first few examples of each so
+ * memory stays bounded on huge broken inputs.
+ */
+export class DiagnosticLog {
+  readonly counts = new Map<string, number>();
+  readonly examples: Diagnostic[] = [];
+  constructor(readonly maxExamplesPerCode = 5, readonly strict = false, readonly file = "<input>") {}
+
+  /** Records a diagnostic; throws a TraceSyntaxError instead in strict mode. */
+  add(code: string, line: number, message: string, text = ""): void {
+    if (this.strict) throw new TraceSyntaxError(message, { file: this.file, line, text, code });
+    const n = (this.counts.get(code) ?? 0) + 1;
+    this.counts.set(code, n);
+    if (n <= this.maxExamplesPerCode) {
+      this.examples.push({ code, line, message: text ? `${message}: ${truncate(text)}` : message });
+    }
+  }
+
+  /** Counts by code as a plain object. */
+  toJSON(): { counts: Record<string, number>; examples: Diagnostic[] } {
+    return { counts: Object.fromEntries(this.counts), examples: this.examples };
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The closed set of trace events kmemreplay understands. Anything else in a trace is counted as
+ * "unknown". Old event names (`mm_page_free_direct`, `mm_pagevec_free`) are aliases.
+ *
+ * @module
+ */
+
+/** Every known event, in a stable order: the index is the numeric code stored in batches. */
+export const EVENT_NAMES = [
+  "kmalloc",
+  "kmalloc_node",
+  "kfree",
+  "kmem_cache_alloc",
+  "kmem_cache_alloc_node",
+  "kmem_cache_free",
+  "mm_page_alloc",
+  "mm_page_alloc_zone_locked",
+  "mm_page_free",
+  "mm_page_free_batched",
+  "mm_page_pcpu_drain",
+  "mm_page_alloc_extfrag",
+  "rss_stat",
+  "mm_setup_per_zone_wmarks",
+  "mm_setup_per_zone_lowmem_reserve",
+  "mm_calculate_totalreserve_pages",
+  "alloc_vmap_area",
+  "free_vmap_area_noflush",
+  "purge_vmap_area_lazy",
+  "mm_vmscan_kswapd_wake",
+  "mm_vmscan_kswapd_sleep",
+  "mm_vmscan_wakeup_kswapd",
+  "mm_vmscan_direct_reclaim_begin",
+  "mm_vmscan_direct_reclaim_end",
+  "mm_compaction_begin",
+  "mm_compaction_end",
+  "mm_compaction_suitable",
+  "mm_compaction_finished",
+  "mm_compaction_kcompactd_sleep",
+  "mm_compaction_kcompactd_wake",
+  "mm_compaction_wakeup_kcompactd",
+  "mm_compaction_try_to_compact_pages",
+  "mm_compaction_deferred",
+  "mm_compaction_defer_compaction",
+  "mm_compaction_defer_reset",
+  "mm_compaction_migratepages",
+  "mm_compaction_isolate_migratepages",
+  "mm_compaction_isolate_freepages",
+  "mm_compaction_fast_isolate_freepages",
+  // Not a kernel event: a `[LOST N EVENTS]` / missed-events marker, kept in order in the stream.
+  "lost_events",
+] as const;
+
+/** An event name from {@linkcode EVENT_NAMES}. */
+export type EventName = typeof EVENT_NAMES[number];
+
+/** Numeric event codes, `Ev.kmalloc === 0` … */
+export const Ev: { readonly [K in EventName]: number } = Object.fromEntries(
+  EVENT_NAMES.map((n, i) => [n, i]),
+) as { [K in EventName]: number };
+
+/** Number of known event kinds. */
+export const EVENT_KIND_COUNT = EVENT_NAMES.length;
+
+/** Old names mapped onto the current event (include/trace/events/kmem.h, v3.3 renames). */
+const ALIASES: Record<string, EventName> = {
+  mm_page_free_direct: "mm_page_free",
+  mm_pagevec_free: "mm_page_free_batched",
+};
+
+const CODE_BY_NAME = new Map<string, number>(EVENT_NAMES.map((n, i) => [n, i]));
+for (const [alias, name] of Object.entries(ALIASES)) CODE_BY_NAME.set(alias, Ev[name]);
+
+/**
+ * Numeric code of an event name (accepting old aliases), or -1 when kmemreplay does not know it.
+ *
+ * @example
+ * ```ts
+ * import { eventCode, Ev } from "./event_kind.ts";
+ * eventCode("mm_page_free_direct") === Ev.mm_page_free; // true
+ * ```
+ */
+export function eventCode(name: string): number {
+  return CODE_BY_NAME.get(name) ?? -1;
+}
