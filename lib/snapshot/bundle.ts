@@ -1,0 +1,73 @@
+/**
+ * A set of /proc snapshots taken together (the `before.*` / `after.*` files of a capture). The
+ * caller reads the files; this module only parses the texts it is given.
+ *
+ * @module
+ */
+
+import { type BuddyInfoRow, parseBuddyinfo } from "./buddyinfo.ts";
+import { type PagetypeInfo, parsePagetypeinfo } from "./pagetypeinfo.ts";
+import { parseSlabinfo, type SlabInfoRow } from "./slabinfo.ts";
+import { parseZoneinfo, type ZoneInfo } from "./zoneinfo.ts";
+
+/** Whichever snapshots of one moment were supplied. */
+export interface SnapshotSet {
+  buddyinfo?: BuddyInfoRow[];
+  pagetypeinfo?: PagetypeInfo;
+  zoneinfo?: ZoneInfo[];
+  slabinfo?: SlabInfoRow[];
+}
+
+/** Snapshots taken before and after the capture, plus names that were not recognised. */
+export interface SnapshotPair {
+  before: SnapshotSet;
+  after: SnapshotSet;
+  /** Keys that are not `before.X` / `after.X` with a known X (meminfo, vmstat …). */
+  ignored: string[];
+}
+
+const KINDS = ["buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo"] as const;
+const KEY = /(?:^|[\\/])(before|after)\.(\w+)$/;
+
+/**
+ * Parses the texts of snapshot files keyed by file name (`before.zoneinfo`, a path ending in
+ * `after.slabinfo`, …). The key is used as the file name in errors.
+ *
+ * @example
+ * ```ts
+ * import { parseSnapshotSet } from "./bundle.ts";
+ * const s = parseSnapshotSet({
+ *   "before.buddyinfo": "Node 0, zone      DMA      0      1 \n",
+ *   "before.meminfo": "MemTotal: 1 kB\n",
+ * });
+ * s.before.buddyinfo![0]!.freeBlocks; // [0, 1]
+ * s.ignored; // ["before.meminfo"]
+ * ```
+ */
+export function parseSnapshotSet(texts: Record<string, string>): SnapshotPair {
+  const out: SnapshotPair = { before: {}, after: {}, ignored: [] };
+  for (const [key, text] of Object.entries(texts)) {
+    const m = KEY.exec(key);
+    const kind = m?.[2] as typeof KINDS[number] | undefined;
+    if (!m || kind === undefined || !KINDS.includes(kind)) {
+      out.ignored.push(key);
+      continue;
+    }
+    const set = m[1] === "before" ? out.before : out.after;
+    switch (kind) {
+      case "buddyinfo":
+        set.buddyinfo = parseBuddyinfo(text, key);
+        break;
+      case "pagetypeinfo":
+        set.pagetypeinfo = parsePagetypeinfo(text, key);
+        break;
+      case "zoneinfo":
+        set.zoneinfo = parseZoneinfo(text, key);
+        break;
+      case "slabinfo":
+        set.slabinfo = parseSlabinfo(text, key);
+        break;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,31 @@
+import assert from "node:assert/strict";
+import { parseSnapshotSet } from "../../lib/snapshot/bundle.ts";
+import { TraceSyntaxError } from "../../lib/trace/diagnostics.ts";
+
+const MIXED = new URL("../../../shared/traces/mixed/", import.meta.url);
+const read = (name: string) => Deno.readTextFileSync(new URL(name, MIXED));
+
+Deno.test("bundle: parses every before/after snapshot of the mixed capture, ignores the rest", () => {
+  const texts: Record<string, string> = {};
+  for (const when of ["before", "after"]) {
+    for (const kind of ["buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo", "meminfo"]) {
+      texts[`${when}.${kind}`] = read(`${when}.${kind}`);
+    }
+  }
+  const s = parseSnapshotSet(texts);
+  assert.deepEqual(s.ignored.sort(), ["after.meminfo", "before.meminfo"]);
+  assert.equal(s.before.zoneinfo?.length, 5);
+  assert.equal(s.after.slabinfo?.length, 235);
+  assert.equal(s.before.pagetypeinfo?.blockCounts.length, 3);
+  assert.deepEqual(s.after.buddyinfo?.map((r) => r.freeBlocks[0]), [0, 1, 671]);
+});
+
+Deno.test("bundle: only the given texts are parsed; keys may be paths; errors name the key", () => {
+  const s = parseSnapshotSet({ "/tmp/x/after.buddyinfo": "Node 0, zone DMA 1 2\n" });
+  assert.deepEqual(s.before, {});
+  assert.deepEqual(s.after.buddyinfo, [{ node: 0, zone: "DMA", freeBlocks: [1, 2] }]);
+  assert.throws(
+    () => parseSnapshotSet({ "before.slabinfo": "slabinfo - version: 1.1\n" }),
+    (e: unknown) => e instanceof TraceSyntaxError && e.file === "before.slabinfo",
+  );
+});
