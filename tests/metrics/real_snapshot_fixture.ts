@@ -1,0 +1,129 @@
+/**
+ * Test fixture: the real /proc snapshots of /work/shared/traces/mixed read with small regexes, so
+ * the metrics and report tests run on real nr_free, watermarks and slab counts. (The project's
+ * real snapshot parsers live in lib/snapshot; this fixture keeps the metrics tests independent.)
+ *
+ * @module
+ */
+
+import { MIGRATE_TYPE_NAMES } from "../../lib/kernel/constants.ts";
+
+/** Directory of the real capture. */
+export const MIXED_DIR = "/work/shared/traces/mixed";
+
+/** First and last event timestamps of mixed/trace.txt.gz in ns (head -13 / tail -1 of it). */
+export const MIXED_FIRST_TS_NS = 460_302_128_000;
+export const MIXED_LAST_TS_NS = 463_629_830_000;
+
+/** One zone of a snapshot. */
+export interface SnapshotZone {
+  zone: string;
+  nrFree: number[];
+  byType: number[][];
+  blocksByType: number[];
+  freePages: number;
+  minPages: number;
+  lowPages: number;
+  highPages: number;
+  spannedPages: number;
+  startPfn: number;
+}
+
+/** One slabinfo row. */
+export interface SnapshotSlab {
+  cache: string;
+  activeObjs: number;
+  numObjs: number;
+  objSizeBytes: number;
+  objsPerSlab: number;
+  pagesPerSlab: number;
+  numSlabs: number;
+}
+
+/** Reads `before` or `after` buddyinfo + pagetypeinfo + zoneinfo of the mixed capture. */
+export function readSnapshotZones(which: "before" | "after"): SnapshotZone[] {
+  const buddy = Deno.readTextFileSync(`${MIXED_DIR}/${which}.buddyinfo`);
+  const ptype = Deno.readTextFileSync(`${MIXED_DIR}/${which}.pagetypeinfo`);
+  const zinfo = Deno.readTextFileSync(`${MIXED_DIR}/${which}.zoneinfo`);
+  const zones: SnapshotZone[] = [];
+  for (const line of buddy.split("\n")) {
+    const m = /^Node (\d+), zone\s+(\S+)\s+([\d\s]+)$/.exec(line.trim());
+    if (!m) continue;
+    zones.push({
+      zone: m[2]!,
+      nrFree: m[3]!.trim().split(/\s+/).map(Number),
+      byType: MIGRATE_TYPE_NAMES.map(() => new Array(11).fill(0)),
+      blocksByType: new Array(MIGRATE_TYPE_NAMES.length).fill(0),
+      freePages: 0,
+      minPages: 0,
+      lowPages: 0,
+      highPages: 0,
+      spannedPages: 0,
+      startPfn: 0,
+    });
+  }
+  const byName = new Map(zones.map((z) => [z.zone, z]));
+  let blockHeader: string[] = [];
+  for (const line of ptype.split("\n")) {
+    const t = /^Node\s+\d+, zone\s+(\S+), type\s+(\S+)\s+([\d\s]+)$/.exec(line.trim());
+    if (t) {
+      const mt = MIGRATE_TYPE_NAMES.indexOf(t[2]! as typeof MIGRATE_TYPE_NAMES[number]);
+      byName.get(t[1]!)!.byType[mt] = t[3]!.trim().split(/\s+/).map(Number);
+      continue;
+    }
+    if (line.startsWith("Number of blocks type")) {
+      blockHeader = line.slice("Number of blocks type".length).trim().split(/\s+/);
+      continue;
+    }
+    const b = /^Node \d+, zone\s+(\S+)\s+([\d\s]+)$/.exec(line.trim());
+    if (b && blockHeader.length) {
+      const counts = b[2]!.trim().split(/\s+/).map(Number);
+      const z = byName.get(b[1]!)!;
+      blockHeader.forEach((name, i) => {
+        const mt = MIGRATE_TYPE_NAMES.indexOf(name as typeof MIGRATE_TYPE_NAMES[number]);
+        z.blocksByType[mt] = counts[i]!;
+      });
+    }
+  }
+  let cur: SnapshotZone | undefined;
+  for (const line of zinfo.split("\n")) {
+    const h = /^Node \d+, zone\s+(\S+)/.exec(line);
+    if (h) {
+      cur = byName.get(h[1]!);
+      continue;
+    }
+    if (!cur) continue;
+    const kv = /^\s+(pages free|min|low|high|spanned|start_pfn:)\s+(\d+)$/.exec(line);
+    if (!kv) continue;
+    const v = Number(kv[2]);
+    if (kv[1] === "pages free") cur.freePages = v;
+    else if (kv[1] === "min") cur.minPages = v;
+    else if (kv[1] === "low") cur.lowPages = v;
+    else if (kv[1] === "high") cur.highPages = v;
+    else if (kv[1] === "spanned") cur.spannedPages = v;
+    else cur.startPfn = v;
+  }
+  return zones;
+}
+
+/** Reads `before` or `after` slabinfo of the mixed capture. */
+export function readSnapshotSlabs(which: "before" | "after"): SnapshotSlab[] {
+  const text = Deno.readTextFileSync(`${MIXED_DIR}/${which}.slabinfo`);
+  const out: SnapshotSlab[] = [];
+  for (const line of text.split("\n")) {
+    const m =
+      /^(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+) : tunables\s+\d+\s+\d+\s+\d+ : slabdata\s+(\d+)\s+(\d+)/
+        .exec(line);
+    if (!m) continue;
+    out.push({
+      cache: m[1]!,
+      activeObjs: Number(m[2]),
+      numObjs: Number(m[3]),
+      objSizeBytes: Number(m[4]),
+      objsPerSlab: Number(m[5]),
+      pagesPerSlab: Number(m[6]),
+      numSlabs: Number(m[8]),
+    });
+  }
+  return out;
+}
