@@ -94,3 +94,101 @@ export const X86_64_PAGE_OFFSET = 0xffff888000000000n;
 export const X86_MAX_DMA_PFN_4K = 4096;
 /** x86-64 MAX_DMA32_PFN: 4 GiB (arch/x86/include/asm/dma.h). */
 export const X86_MAX_DMA32_PFN_4K = 0x100000;
+
+/** Page `commit` flag: events were lost before this ring-buffer page (kernel/trace/ring_buffer.c, RB_MISSED_EVENTS). */
+export const RB_MISSED_EVENTS = 0x80000000;
+/** Page `commit` flag: the lost-event count is stored as a long after the data (kernel/trace/ring_buffer.c, RB_MISSED_STORED). */
+export const RB_MISSED_STORED = 0x40000000;
+
+/** Bytes of one `struct page` on x86-64 (include/linux/mm_types.h; 64 with the usual config). */
+export const STRUCT_PAGE_BYTES_X86_64 = 64;
+/** Migratetypes whose pageblocks may merge with each other (include/linux/mmzone.h, migratetype_is_mergeable). */
+export const MIGRATE_MERGEABLE_TYPES = 3;
+/** Default lowmem_reserve_ratio index of ZONE_HIGHMEM clamp: HighMem/Movable min watermark bounds (mm/page_alloc.c, __setup_per_zone_wmarks, SWAP_CLUSTER_MAX..128). */
+export const HIGHMEM_MIN_WMARK_LOWER_PAGES = 32;
+/** Upper clamp of the HighMem/Movable min watermark (mm/page_alloc.c, __setup_per_zone_wmarks). */
+export const HIGHMEM_MIN_WMARK_UPPER_PAGES = 128;
+/** Divisor of managed pages for the HighMem/Movable min watermark (mm/page_alloc.c). */
+export const HIGHMEM_MIN_WMARK_DIVISOR = 1024;
+/** min_free_kbytes clamp (mm/page_alloc.c, calculate_min_free_kbytes). */
+export const MIN_FREE_KBYTES_LOWER = 128;
+/** min_free_kbytes upper clamp since v5.7 (mm/page_alloc.c, calculate_min_free_kbytes). */
+export const MIN_FREE_KBYTES_UPPER = 262144;
+/** Denominator of watermark_scale_factor / watermark_boost_factor (mm/page_alloc.c). */
+export const WATERMARK_FACTOR_DENOMINATOR = 10000;
+/** PCP lists per (zone, CPU): 3 types × orders 0..3 plus 2 THP lists (include/linux/mmzone.h, NR_PCP_LISTS). */
+export const NR_LOWORDER_PCP_LISTS = MIGRATE_PCPTYPES * (PAGE_ALLOC_COSTLY_ORDER + 1);
+/** THP pcp lists (movable / other) with CONFIG_TRANSPARENT_HUGEPAGE (include/linux/mmzone.h, NR_PCP_THP). */
+export const NR_PCP_THP = 2;
+/** CONFIG_PCP_BATCH_SCALE_MAX default (mm/Kconfig). */
+export const PCP_BATCH_SCALE_MAX = 5;
+/** MIN_PERCPU_PAGELIST_HIGH_FRACTION: high_max = managed / 8 split over CPUs (mm/page_alloc.c). */
+export const MIN_PERCPU_PAGELIST_HIGH_FRACTION = 8;
+/** zone_batchsize caps the batch at 1 MiB worth of pages (mm/page_alloc.c). */
+export const PCP_BATCH_CAP_BYTES = 1 << 20;
+/** Alloc flags (mm/internal.h, ≥v6.3). Low two bits index the watermark: MIN 0, LOW 1, HIGH 2. */
+export const AllocFlag = {
+  WMARK_MIN: 0x00,
+  WMARK_LOW: 0x01,
+  WMARK_HIGH: 0x02,
+  WMARK_MASK: 0x03,
+  NO_WATERMARKS: 0x04,
+  OOM: 0x08,
+  NON_BLOCK: 0x10,
+  MIN_RESERVE: 0x20,
+  CPUSET: 0x40,
+  CMA: 0x80,
+  NOFRAGMENT: 0x100,
+  HIGHATOMIC: 0x200,
+  KSWAPD: 0x800,
+} as const;
+/** ALLOC_RESERVES: flags that grant access to reserves (mm/internal.h). */
+export const ALLOC_RESERVES = AllocFlag.NON_BLOCK | AllocFlag.MIN_RESERVE | AllocFlag.HIGHATOMIC |
+  AllocFlag.OOM;
+/** i386 lowmem limit with the 3G/1G split: 896 MiB (arch/x86/include/asm/pgtable_32_areas.h, MAXMEM). */
+export const I386_LOWMEM_BYTES = 896 * 1024 * 1024;
+/** 16 MiB: x86 ZONE_DMA limit in bytes (arch/x86/include/asm/dma.h, MAX_DMA_ADDRESS). */
+export const X86_DMA_LIMIT_BYTES = 16 * 1024 * 1024;
+/** 4 GiB: ZONE_DMA32 limit in bytes on x86-64 and arm64 (arch/x86/include/asm/dma.h; arch/arm64/mm/init.c). */
+export const DMA32_LIMIT_BYTES = 4 * 1024 * 1024 * 1024;
+/** i386 direct-map base (arch/x86/include/asm/page_32_types.h, __PAGE_OFFSET with the 3G/1G split). */
+export const I386_PAGE_OFFSET = 0xc0000000n;
+/** arm64 linear-map base with 48-bit VA (arch/arm64/include/asm/memory.h, PAGE_OFFSET). */
+export const ARM64_PAGE_OFFSET = 0xffff000000000000n;
+
+/** SLUB: fewest partial slabs a node keeps even when empty (mm/slub.c, MIN_PARTIAL). */
+export const SLUB_MIN_PARTIAL = 5;
+/** SLUB: most partial slabs kept by the min_partial rule (mm/slub.c, MAX_PARTIAL). */
+export const SLUB_MAX_PARTIAL = 10;
+/** Default slub_min_order (mm/slub.c). */
+export const SLUB_MIN_ORDER_DEFAULT = 0;
+/** Waste fractions calculate_order tries, strictest first (mm/slub.c, 16 → 2). */
+export const SLUB_ORDER_FRACTIONS = [16, 8, 4, 2] as const;
+/**
+ * cpu_partial object limits by s->size (mm/slub.c set_cpu_partial): ≥ PAGE_SIZE → 6,
+ * ≥ 1024 → 24, ≥ 256 → 52, else 120.
+ */
+export const SLUB_CPU_PARTIAL_OBJECTS = {
+  pageOrMore: 6,
+  kib: 24,
+  quarterKib: 52,
+  small: 120,
+} as const;
+/** x86-64 L1 cache line, used by SLAB_HWCACHE_ALIGN (arch/x86/Kconfig.cpu, X86_L1_CACHE_SHIFT 6). */
+export const X86_L1_CACHE_BYTES = 64;
+/** Minimum slab object alignment: sizeof(unsigned long long) (include/linux/slab.h, ARCH_SLAB_MINALIGN). */
+export const ARCH_SLAB_MINALIGN_BYTES = 8;
+/** Word size: free-pointer size and object size rounding in calculate_sizes (mm/slub.c). */
+export const POINTER_SIZE_BYTES = 8;
+/** Largest kmalloc: 2^(MAX_PAGE_ORDER + PAGE_SHIFT) (include/linux/slab.h, KMALLOC_MAX_SIZE). */
+export const KMALLOC_MAX_SIZE_BYTES = 4 * 1024 * 1024;
+/** Entries 1..192 of kmalloc_size_index map (size-1)/8 to these caches (mm/slab_common.c). */
+export const KMALLOC_SMALL_LIMIT_BYTES = 192;
+/** x86-64 VMALLOC_START without KASLR, low 48 bits (arch/x86/include/asm/pgtable_64_types.h). */
+export const X86_64_VMALLOC_START_KEY = 0xc90000000000;
+/** x86-64 4-level VMALLOC_SIZE_TB = 32 TiB (arch/x86/include/asm/pgtable_64_types.h). */
+export const X86_64_VMALLOC_SIZE_BYTES = 32 * 2 ** 40;
+/** lazy_max_pages() base: 32 MiB of pages per log2 of online CPUs (mm/vmalloc.c). */
+export const VMAP_LAZY_BASE_BYTES = 32 * 1024 * 1024;
+/** sizeof(struct track) with stack depot on x86-64: addr, handle, cpu, pid, when (mm/slub.c). */
+export const SLUB_TRACK_SIZE_BYTES = 32;
