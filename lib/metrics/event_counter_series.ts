@@ -9,7 +9,7 @@
 /** Default bound on buckets (= output rows per key). */
 export const DEFAULT_MAX_BUCKETS = 400;
 /** Width of the first buckets in ns before any doubling. */
-const INITIAL_BUCKET_WIDTH_NS = 1024;
+const INITIAL_BUCKET_WIDTH_NS = 1;
 
 /** One non-empty bucket of one key. */
 export interface EventCountBucket {

@@ -13,7 +13,7 @@ export const DEFAULT_MAX_POINTS_PER_SERIES = 800;
 /** Points a bucket can contribute per series: first, min, max, last. */
 const POINTS_PER_BUCKET = 4;
 /** First bucket width in ns before any doubling; small so short traces keep full detail. */
-const INITIAL_BUCKET_WIDTH_NS = 1024;
+const INITIAL_BUCKET_WIDTH_NS = 1;
 
 /** Exact statistics over every sample of one series. */
 export interface SeriesStats {

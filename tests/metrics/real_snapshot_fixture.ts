@@ -127,3 +127,52 @@ export function readSnapshotSlabs(which: "before" | "after"): SnapshotSlab[] {
   }
   return out;
 }
+
+/** One `mm_page_alloc` or `mm_page_alloc_extfrag` line of the real trace, parsed. */
+export interface TracePageEvent {
+  tsNs: number;
+  comm: string;
+  fields: Map<string, string>;
+}
+
+let cachedEvents: Map<string, TracePageEvent[]> | undefined;
+
+/**
+ * `mm_page_alloc` and `mm_page_alloc_extfrag` events of mixed/trace.txt.gz (128433 and 3 of
+ * them: `zcat trace.txt.gz | grep -c " mm_page_alloc: "`), read once per test process.
+ */
+export async function readMixedPageEvents(): Promise<Map<string, TracePageEvent[]>> {
+  if (cachedEvents) return cachedEvents;
+  const { gunzipSync } = await import("node:zlib");
+  const text = new TextDecoder().decode(
+    gunzipSync(Deno.readFileSync(`${MIXED_DIR}/trace.txt.gz`)),
+  );
+  const out = new Map<string, TracePageEvent[]>([
+    ["mm_page_alloc", []],
+    ["mm_page_alloc_extfrag", []],
+  ]);
+  // indexOf scanning and slicing: regexes over the 160 MB text are several times slower.
+  for (const name of ["mm_page_alloc", "mm_page_alloc_extfrag"]) {
+    const needle = `: ${name}: `;
+    const list = out.get(name)!;
+    for (let at = text.indexOf(needle); at >= 0; at = text.indexOf(needle, at + 1)) {
+      const from = text.lastIndexOf("\n", at) + 1;
+      let to = text.indexOf("\n", at);
+      if (to < 0) to = text.length;
+      const head = text.slice(from, at);
+      const task = head.slice(0, head.indexOf(" [")).trim();
+      const comm = task.slice(0, task.lastIndexOf("-"));
+      const ts = head.slice(head.lastIndexOf(" ") + 1);
+      const dot = ts.indexOf(".");
+      const tsNs = Number(ts.slice(0, dot)) * 1e9 + Number(ts.slice(dot + 1).padEnd(9, "0"));
+      const fields = new Map<string, string>();
+      for (const kv of text.slice(at + needle.length, to).split(" ")) {
+        const eq = kv.indexOf("=");
+        if (eq > 0) fields.set(kv.slice(0, eq), kv.slice(eq + 1));
+      }
+      list.push({ tsNs, comm, fields });
+    }
+  }
+  cachedEvents = out;
+  return out;
+}
