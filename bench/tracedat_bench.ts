@@ -47,7 +47,7 @@ if (import.meta.main) {
   ];
   for (const f of files) {
     let bytes = Deno.readFileSync(f);
-    if (f.endsWith(".gz")) bytes = gunzipSync(bytes);
+    if (f.endsWith(".gz")) bytes = new Uint8Array(gunzipSync(bytes));
     for (let k = 0; k < repeat; k++) {
       const r = benchTraceDat(bytes, f);
       console.log(

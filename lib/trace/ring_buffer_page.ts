@@ -112,6 +112,7 @@ export class CpuCursor {
   #pendingSource = 0;
   /** A record already parsed but held back behind a LOST item. */
   #held = false;
+  #heldSource = 0;
   #lastTs = -1;
   #done = false;
   // Compressed stream state.
@@ -174,6 +175,7 @@ export class CpuCursor {
   next(): number {
     if (this.#held) {
       this.#held = false;
+      this.source = this.#heldSource;
       this.records++;
       return CursorItem.RECORD;
     }
@@ -197,6 +199,7 @@ export class CpuCursor {
   }
 
   #emitLost(): number {
+    this.#heldSource = this.source;
     this.lostCount = this.#pendingLost;
     this.source = this.#pendingSource;
     this.markerTs = this.#lastMarkerTs();
