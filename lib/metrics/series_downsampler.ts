@@ -9,7 +9,7 @@
  */
 
 /** Default bound on output points per series. */
-export const DEFAULT_MAX_POINTS_PER_SERIES = 800;
+export const DEFAULT_MAX_POINTS_PER_SERIES = 600;
 /** Points a bucket can contribute per series: first, min, max, last. */
 const POINTS_PER_BUCKET = 4;
 /** First bucket width in ns before any doubling; small so short traces keep full detail. */
@@ -211,14 +211,22 @@ export class SeriesDownsampler {
 
   /**
    * Downsampled points of series `i` in time order: per bucket the first, min, max and last
-   * samples (a sample that is several of these appears once), at most `maxPointsPerSeries`.
+   * samples (a sample that is several of these appears once), at most `maxPointsPerSeries`;
+   * runs of equal values keep only their first and last point.
    */
   points(i: number): SeriesPoints {
     const k = this.#k;
     const ts: number[] = [];
     const vs: number[] = [];
     const push = (t: number, v: number) => {
-      if (ts.length > 0 && ts[ts.length - 1] === t) return;
+      const n = ts.length;
+      if (n > 0 && ts[n - 1] === t) return;
+      // Inside a run of equal values only the run's first and last points matter for a line:
+      // move the run's end instead of adding a point (watermarks are flat for long stretches).
+      if (n > 1 && vs[n - 1] === v && vs[n - 2] === v) {
+        ts[n - 1] = t;
+        return;
+      }
       ts.push(t);
       vs.push(v);
     };

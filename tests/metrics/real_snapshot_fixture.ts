@@ -135,6 +135,19 @@ export interface TracePageEvent {
   fields: Map<string, string>;
 }
 
+let cachedText: string | undefined;
+
+/** The decompressed text of mixed/trace.txt.gz (≈165 MB), read once per test process. */
+export async function mixedTraceText(): Promise<string> {
+  if (cachedText === undefined) {
+    const { gunzipSync } = await import("node:zlib");
+    cachedText = new TextDecoder().decode(
+      gunzipSync(Deno.readFileSync(`${MIXED_DIR}/trace.txt.gz`)),
+    );
+  }
+  return cachedText;
+}
+
 let cachedEvents: Map<string, TracePageEvent[]> | undefined;
 
 /**
@@ -143,10 +156,7 @@ let cachedEvents: Map<string, TracePageEvent[]> | undefined;
  */
 export async function readMixedPageEvents(): Promise<Map<string, TracePageEvent[]>> {
   if (cachedEvents) return cachedEvents;
-  const { gunzipSync } = await import("node:zlib");
-  const text = new TextDecoder().decode(
-    gunzipSync(Deno.readFileSync(`${MIXED_DIR}/trace.txt.gz`)),
-  );
+  const text = await mixedTraceText();
   const out = new Map<string, TracePageEvent[]>([
     ["mm_page_alloc", []],
     ["mm_page_alloc_extfrag", []],
@@ -175,4 +185,94 @@ export async function readMixedPageEvents(): Promise<Map<string, TracePageEvent[
   }
   cachedEvents = out;
   return out;
+}
+
+/** Per-call-site slab statistics of the real trace (kmalloc/kmem_cache_alloc vs kfree/kmem_cache_free). */
+export interface TraceSlabSite {
+  callSite: string;
+  cache: string;
+  allocs: number;
+  frees: number;
+  liveObjs: number;
+  liveBytesReq: number;
+  liveBytesAlloc: number;
+  totalWasteBytes: number;
+  oldestLiveTsNs: number;
+}
+
+let cachedSites: TraceSlabSite[] | undefined;
+
+/**
+ * Slab call sites of mixed/trace.txt.gz: allocations matched to frees by pointer (hashed `%p`
+ * values are consistent within one trace). Frees of objects allocated before the trace are
+ * ignored. kmalloc has no cache name: its cache is "kmalloc-<bytes_alloc>".
+ */
+export async function readMixedSlabSites(): Promise<TraceSlabSite[]> {
+  if (cachedSites) return cachedSites;
+  const text = await mixedTraceText();
+  const sites = new Map<string, TraceSlabSite>();
+  const live = new Map<string, { site: TraceSlabSite; req: number; alloc: number; ts: number }>();
+  const field = (body: string, key: string): string => {
+    const at = body.indexOf(` ${key}=`);
+    const from = at < 0 ? (body.startsWith(`${key}=`) ? key.length + 1 : -1) : at + key.length + 2;
+    if (from < 0) return "";
+    const end = body.indexOf(" ", from);
+    return body.slice(from, end < 0 ? body.length : end);
+  };
+  // One regex scan in trace order (allocations must be seen before their frees).
+  const re = /: (kmalloc|kmem_cache_alloc|kfree|kmem_cache_free): /g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const colon = m.index;
+    const name = m[1]!;
+    const lineFrom = text.lastIndexOf("\n", colon) + 1;
+    let lineEnd = text.indexOf("\n", colon);
+    if (lineEnd < 0) lineEnd = text.length;
+    const body = text.slice(colon + m[0].length, lineEnd);
+    const line = text.slice(lineFrom, lineEnd);
+    const lineColon = colon - lineFrom;
+    if (name === "kmalloc" || name === "kmem_cache_alloc") {
+      const callSite = field(body, "call_site");
+      const req = Number(field(body, "bytes_req"));
+      const alloc = Number(field(body, "bytes_alloc"));
+      const cache = name === "kmalloc" ? `kmalloc-${alloc}` : field(body, "name");
+      const key = `${callSite} ${cache}`;
+      let site = sites.get(key);
+      if (!site) {
+        site = {
+          callSite,
+          cache,
+          allocs: 0,
+          frees: 0,
+          liveObjs: 0,
+          liveBytesReq: 0,
+          liveBytesAlloc: 0,
+          totalWasteBytes: 0,
+          oldestLiveTsNs: NaN,
+        };
+        sites.set(key, site);
+      }
+      site.allocs++;
+      site.totalWasteBytes += alloc - req;
+      const head = line.slice(0, lineColon);
+      const ts = head.slice(head.lastIndexOf(" ") + 1);
+      const dot = ts.indexOf(".");
+      const tsNs = Number(ts.slice(0, dot)) * 1e9 + Number(ts.slice(dot + 1).padEnd(9, "0"));
+      live.set(field(body, "ptr"), { site, req, alloc, ts: tsNs });
+    } else if (name === "kfree" || name === "kmem_cache_free") {
+      const ptr = field(body, "ptr");
+      const obj = live.get(ptr);
+      if (!obj) continue;
+      live.delete(ptr);
+      obj.site.frees++;
+    }
+  }
+  for (const obj of live.values()) {
+    const s = obj.site;
+    s.liveObjs++;
+    s.liveBytesReq += obj.req;
+    s.liveBytesAlloc += obj.alloc;
+    if (!(s.oldestLiveTsNs <= obj.ts)) s.oldestLiveTsNs = obj.ts;
+  }
+  cachedSites = [...sites.values()];
+  return cachedSites;
 }
