@@ -114,7 +114,8 @@ function buildNameTable(): Map<string, number> {
   for (const [name, bits] of PRINT_TABLE) {
     m.set(name, bits);
     // Before v4.5 the single flags printed without the leading "__" (GFP_NOWARN, GFP_ZERO …).
-    if (name.startsWith("__")) m.set(name.slice(2), bits);
+    // (`GFP_ATOMIC` is a composite and must not be overwritten by the old `__GFP_ATOMIC` bit.)
+    if (name.startsWith("__") && !m.has(name.slice(2))) m.set(name.slice(2), bits);
   }
   // Names that only older kernels print, mapped to their current meaning.
   const legacy: Array<[string, number]> = [

@@ -1,0 +1,159 @@
+/**
+ * Turns a byte stream into the trace bytes inside it: gzip and zstd are recognised by their magic
+ * bytes (not by the file name) and decompressed on the fly, so memory does not grow with the
+ * trace length. Opening files is the caller's job.
+ *
+ * @module
+ */
+
+import { Decompress as ZstdDecompress } from "fzstd";
+
+/** Compression found at the start of a stream. */
+export type Compression = "none" | "gzip" | "zstd";
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+
+/**
+ * Recognises the compression of a stream from its first bytes.
+ *
+ * @example
+ * ```ts
+ * import { detectCompression } from "./input_stream.ts";
+ * detectCompression(new Uint8Array([0x1f, 0x8b, 8])); // "gzip"
+ * ```
+ */
+export function detectCompression(head: Uint8Array): Compression {
+  if (startsWith(head, GZIP_MAGIC)) return "gzip";
+  if (startsWith(head, ZSTD_MAGIC)) return "zstd";
+  return "none";
+}
+
+function startsWith(b: Uint8Array, magic: number[]): boolean {
+  return b.length >= magic.length && magic.every((m, i) => b[i] === m);
+}
+
+/** The decompressed stream and what it was. */
+export interface OpenedStream {
+  compression: Compression;
+  /** The first bytes of the decompressed content (for format detection). */
+  head: Uint8Array;
+  /** All decompressed chunks, starting with `head`'s bytes. */
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Peeks at a byte stream, decompresses it if needed, and returns the first decompressed bytes
+ * plus an iterable over all of them.
+ *
+ * @example
+ * ```ts
+ * import { openTraceStream } from "./input_stream.ts";
+ * const s = ReadableStream.from([new TextEncoder().encode("# tracer: nop\n")]);
+ * const o = await openTraceStream(s);
+ * o.compression; // "none"
+ * ```
+ */
+export async function openTraceStream(
+  stream: ReadableStream<Uint8Array>,
+  headBytes = 64 * 1024,
+): Promise<OpenedStream> {
+  const raw = stream.getReader();
+  const first = await raw.read();
+  const firstChunk = first.done ? new Uint8Array(0) : first.value;
+  const compression = detectCompression(firstChunk);
+  let source: AsyncIterable<Uint8Array> = (async function* () {
+    if (firstChunk.length > 0) yield firstChunk;
+    if (first.done) return;
+    for (;;) {
+      const r = await raw.read();
+      if (r.done) return;
+      yield r.value;
+    }
+  })();
+  if (compression === "gzip") source = gunzip(source);
+  else if (compression === "zstd") source = unzstd(source);
+  // Collect enough decompressed bytes for detection without losing them.
+  const it = source[Symbol.asyncIterator]();
+  const pending: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  while (have < headBytes) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    pending.push(r.value);
+    have += r.value.length;
+  }
+  const head = concat(pending, Math.min(have, headBytes));
+  const chunks = (async function* () {
+    yield* pending;
+    if (done) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  })();
+  return { compression, head, chunks };
+}
+
+async function* gunzip(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const ds = new DecompressionStream("gzip");
+  const writer = ds.writable.getWriter();
+  const pump = (async () => {
+    try {
+      for await (const c of src) await writer.write(c as Uint8Array<ArrayBuffer>);
+      await writer.close();
+    } catch (e) {
+      await writer.abort(e).catch(() => {});
+    }
+  })();
+  const reader = ds.readable.getReader();
+  try {
+    for (;;) {
+      const r = await reader.read();
+      if (r.done) break;
+      yield r.value;
+    }
+  } catch (e) {
+    throw new Error(`corrupt gzip data: ${(e as Error).message}`);
+  } finally {
+    await pump;
+  }
+}
+
+async function* unzstd(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const out: Uint8Array[] = [];
+  const d = new ZstdDecompress((chunk: Uint8Array) => {
+    out.push(chunk);
+  });
+  for await (const c of src) {
+    try {
+      d.push(c);
+    } catch (e) {
+      throw new Error(`corrupt zstd data: ${(e as Error).message}`);
+    }
+    while (out.length > 0) yield out.shift()!;
+  }
+  try {
+    d.push(new Uint8Array(0), true);
+  } catch (e) {
+    throw new Error(`corrupt or truncated zstd data: ${(e as Error).message}`);
+  }
+  while (out.length > 0) yield out.shift()!;
+}
+
+function concat(parts: Uint8Array[], n: number): Uint8Array {
+  const r = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    if (o >= n) break;
+    const take = Math.min(p.length, n - o);
+    r.set(p.subarray(0, take), o);
+    o += take;
+  }
+  return r;
+}
