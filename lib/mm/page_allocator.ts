@@ -120,6 +120,10 @@ export interface ZoneView {
   /** Times free pages fell below the low / min watermark. */
   readonly breachLow: number;
   readonly breachMin: number;
+  /** Policy allocations that failed the low-watermark fast path (kswapd would wake). */
+  readonly kswapdWakes: number;
+  /** Policy allocations that failed the min-watermark retry too (direct reclaim would run). */
+  readonly directReclaims: number;
 }
 
 /** Mutable zone state (exported as {@linkcode ZoneView} only). */
@@ -146,6 +150,8 @@ class Zone implements ZoneView {
   minFreePages = Infinity;
   breachLow = 0;
   breachMin = 0;
+  kswapdWakes = 0;
+  directReclaims = 0;
   belowLow = false;
   belowMin = false;
   reservedHighatomic = 0;
@@ -856,13 +862,19 @@ export class PageAllocator {
    * smallest order k ≥ order with an unlocated block and pfn's alignment allowing it. Returns k,
    * or -1 when none fits. The caller then materialises it at `pfn & ~(2^k - 1)`.
    */
-  takeUnlocated(zone: number, pfn: number, order: number, mt: number): number {
+  takeUnlocated(
+    zone: number,
+    pfn: number,
+    order: number,
+    mt: number,
+    fits: (base: number, order: number) => boolean = () => true,
+  ): number {
     const z = this.zones[zone]!;
     for (let k = order; k <= this.maxOrder; k++) {
       const i = k * MIGRATE_TYPES + mt;
       if (z.unlocated[i]! <= 0) continue;
       const base = pfn & ~((1 << k) - 1);
-      if (base < z.startPfn || base + (1 << k) > z.endPfn) continue;
+      if (base < z.startPfn || base + (1 << k) > z.endPfn || !fits(base, k)) continue;
       z.unlocated[i]!--;
       z.nrFree[i]!--;
       const pages = 1 << k;
@@ -877,6 +889,12 @@ export class PageAllocator {
   locateFree(zone: number, pfn: number, order: number, mt: number): void {
     this.carve(pfn, order);
     this.#addFree(this.zones[zone]!, pfn, order, mt, false);
+  }
+
+  /** Puts a block on a free list without merging (snapshot layouts whose buddies are not free). */
+  placeFree(zone: number, pfn: number, order: number, mt: number): void {
+    this.carve(pfn, order);
+    this.#addFree(this.zones[zone]!, pfn, order, mt, true);
   }
 
   /** Seeds pcp pages known only by count (zoneinfo pagesets). */
@@ -924,6 +942,21 @@ export class PageAllocator {
   findZone(node: number, type: number): number {
     for (const z of this.zones) if (z.node === node && z.type === type) return z.index;
     return -1;
+  }
+
+  /** Forgets min-free and breach history (after seeding, before the replay proper). */
+  resetHistory(): void {
+    for (const z of this.zones) {
+      z.minFreePages = Infinity;
+      z.breachLow =
+        z.breachMin =
+        z.kswapdWakes =
+        z.directReclaims =
+          0;
+      z.belowLow = z.freePages < z.wmarkLow;
+      z.belowMin = z.freePages < z.wmarkMin;
+      this.#noteFree(z);
+    }
   }
 
   /**
@@ -1048,7 +1081,7 @@ export class PageAllocator {
     return !this.spec.mobilityGrouping;
   }
 
-  #recordFallback(order: number, fallbackOrder: number, mt: number, fallbackMt: number): void {
+  #recordFallback(fallbackOrder: number, mt: number, fallbackMt: number): void {
     const s = this.stats;
     s.fallbacks++;
     if (fallbackOrder < this.pageblockOrder) s.fallbacksFragmenting++;
@@ -1068,7 +1101,7 @@ export class PageAllocator {
       const pfn = this.#slotPfn[s]!;
       const got = this.#tryClaimBlock(z, pfn, o, order, mt, fb, flags);
       if (got >= 0) {
-        this.#recordFallback(order, o, mt, fb);
+        this.#recordFallback(o, mt, fb);
         this.stats.claims++;
         return got;
       }
@@ -1139,7 +1172,7 @@ export class PageAllocator {
       const s = this.#listHead[this.#buddyList(z.index, o, fb)]!;
       const pfn = this.#slotPfn[s]!;
       this.carve(pfn, order);
-      this.#recordFallback(order, o, mt, fb);
+      this.#recordFallback(o, mt, fb);
       this.stats.steals++;
       return pfn;
     }
@@ -1302,11 +1335,11 @@ export class PageAllocator {
       pfn = this.#getPageFromFreelist(gfp, order, mt, highest, flags & ~AllocFlag.NOFRAGMENT, c);
     }
     if (pfn >= 0) return pfn;
-    preferred.breachLow++;
+    preferred.kswapdWakes++;
     const slow = gfpToAllocFlags(gfp, order);
     pfn = this.#getPageFromFreelist(gfp, order, mt, highest, slow, c);
     if (pfn >= 0) return pfn;
-    preferred.breachMin++;
+    preferred.directReclaims++;
     pfn = this.#getPageFromFreelist(gfp, order, mt, highest, slow | AllocFlag.NO_WATERMARKS, c);
     if (pfn >= 0) return pfn;
     this.stats.failuresByOrder[order]!++;
@@ -1333,15 +1366,19 @@ export class PageAllocator {
     this.freeDetached(pfn, order, cpu % this.cpus);
   }
 
-  /** Frees a detached block the way `free_frozen_pages` does (pcp or buddy). */
-  freeDetached(pfn: number, order: number, cpu: number): void {
+  /**
+   * Frees a detached block the way `free_frozen_pages` does (pcp or buddy). `autoDrain` false
+   * skips the pcp high check (faithful replay drains only where the trace shows drains).
+   */
+  freeDetached(pfn: number, order: number, cpu: number, autoDrain = true): void {
     const zi = this.zoneOf(pfn);
     if (zi < 0) throw new MmInvariantError("bad-free", `pfn ${pfn} is outside every zone`);
     const z = this.zones[zi]!;
     let mt = this.pageblockMtOf(pfn);
     if (this.spec.pcpEnabled && this.pcpAllowedOrder(order) && mt !== MigrateType.ISOLATE) {
       if (mt >= MIGRATE_PCPTYPES) mt = MigrateType.MOVABLE;
-      this.#freePcpCommit(z, cpu, pfn, order, mt);
+      if (autoDrain) this.#freePcpCommit(z, cpu, pfn, order, mt);
+      else this.#addPcp(z, cpu, pfn, order, mt, false);
     } else {
       this.freeToBuddy(zi, pfn, order, mt);
     }

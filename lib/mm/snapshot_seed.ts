@@ -1,0 +1,311 @@
+/**
+ * Starting an emulated machine from a before-snapshot (/proc buddyinfo, pagetypeinfo, zoneinfo)
+ * so that free counts per zone, order and migratetype match the real machine.
+ *
+ * - Faithful replay ({@linkcode seedUnlocated}): snapshots give counts, not pfns, so free blocks
+ *   and pcp pages are added as *unlocated* counts; the replay materialises one when the trace
+ *   first touches a pfn that must have been inside it.
+ * - Policy replay ({@linkcode seedLayout}): the emulator needs real pfns, so a layout is
+ *   synthesised: free blocks of each (order, type) are placed in pageblocks of that type with no
+ *   free buddy (so they cannot merge), pcp lists get their page counts, and every other managed
+ *   page becomes a *pre-existing* allocation that frees of never-seen trace pages can release.
+ *
+ * @module
+ */
+
+import {
+  MIGRATE_PCPTYPES,
+  MIGRATE_TYPE_NAMES,
+  MigrateType,
+  ZONE_NAMES,
+} from "../kernel/constants.ts";
+import type { BuddyInfoRow } from "../snapshot/buddyinfo.ts";
+import type { PagetypeInfo } from "../snapshot/pagetypeinfo.ts";
+import type { ZoneInfo } from "../snapshot/zoneinfo.ts";
+import { PageAllocator, PageState } from "./page_allocator.ts";
+
+/** The before-snapshots a replay can start from (any subset). */
+export interface SeedSnapshots {
+  buddyinfo?: BuddyInfoRow[];
+  pagetypeinfo?: PagetypeInfo;
+  zoneinfo?: ZoneInfo[];
+}
+
+/** What seeding did. */
+export interface SeedReport {
+  /** Free blocks seeded per zone name. */
+  freeBlocks: Record<string, number>;
+  /** Free blocks that did not fit the synthesised layout (policy only). */
+  unplaced: number;
+  /** Pcp pages seeded. */
+  pcpPages: number;
+}
+
+/** Free blocks per (order, mt) of one zone: rows[order][mt]. */
+type Counts = number[][];
+
+function zoneIndex(m: PageAllocator, node: number, name: string): number {
+  const type = (ZONE_NAMES as readonly string[]).indexOf(name);
+  return type < 0 ? -1 : m.findZone(node, type);
+}
+
+/** Free counts per zone index from pagetypeinfo (preferred) or buddyinfo (all MOVABLE). */
+function freeCounts(m: PageAllocator, snap: SeedSnapshots): Map<number, Counts> {
+  const out = new Map<number, Counts>();
+  const get = (zi: number) => {
+    let c = out.get(zi);
+    if (!c) {
+      c = Array.from(
+        { length: m.nrOrders },
+        () => new Array<number>(MIGRATE_TYPE_NAMES.length).fill(0),
+      );
+      out.set(zi, c);
+    }
+    return c;
+  };
+  if (snap.pagetypeinfo) {
+    for (const row of snap.pagetypeinfo.free) {
+      const zi = zoneIndex(m, row.node, row.zone);
+      const mt = (MIGRATE_TYPE_NAMES as readonly string[]).indexOf(row.type);
+      if (zi < 0 || mt < 0) continue;
+      const c = get(zi);
+      row.blocks.forEach((n, o) => {
+        if (o < m.nrOrders) c[o]![mt]! += n;
+      });
+    }
+  } else if (snap.buddyinfo) {
+    for (const row of snap.buddyinfo) {
+      const zi = zoneIndex(m, row.node, row.zone);
+      if (zi < 0) continue;
+      const c = get(zi);
+      row.freeBlocks.forEach((n, o) => {
+        if (o < m.nrOrders) c[o]![MigrateType.MOVABLE]! += n;
+      });
+    }
+  }
+  return out;
+}
+
+function pcpCounts(m: PageAllocator, snap: SeedSnapshots): Array<[number, number, number]> {
+  const out: Array<[number, number, number]> = [];
+  for (const z of snap.zoneinfo ?? []) {
+    const zi = zoneIndex(m, z.node, z.name);
+    if (zi < 0) continue;
+    for (const p of z.pagesets) if (p.count > 0) out.push([zi, p.cpu, p.count]);
+  }
+  return out;
+}
+
+/**
+ * Faithful seeding: adds the snapshot's free blocks and pcp pages as unlocated counts. The
+ * allocator should have been built with `initial: "unknown"`.
+ *
+ * @example
+ * ```ts
+ * import { seedUnlocated } from "./snapshot_seed.ts";
+ * import { PageAllocator } from "./page_allocator.ts";
+ * import { machineSpecFromZoneinfo } from "./machine_spec.ts";
+ * import { parseZoneinfo } from "../snapshot/zoneinfo.ts";
+ * import { parseBuddyinfo } from "../snapshot/buddyinfo.ts";
+ * const dir = "/work/shared/traces/mixed/";
+ * const zoneinfo = parseZoneinfo(Deno.readTextFileSync(dir + "before.zoneinfo"));
+ * const m = new PageAllocator(machineSpecFromZoneinfo(zoneinfo), { initial: "unknown" });
+ * seedUnlocated(m, { zoneinfo, buddyinfo: parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo")) });
+ * m.zones[2]!.freePages; // 267995
+ * ```
+ */
+export function seedUnlocated(m: PageAllocator, snap: SeedSnapshots): SeedReport {
+  const report: SeedReport = { freeBlocks: {}, unplaced: 0, pcpPages: 0 };
+  for (const [zi, c] of freeCounts(m, snap)) {
+    let n = 0;
+    c.forEach((row, o) =>
+      row.forEach((blocks, mt) => {
+        if (blocks > 0) m.addUnlocated(zi, o, mt, blocks);
+        n += blocks;
+      })
+    );
+    report.freeBlocks[m.zones[zi]!.name] = n;
+    m.noteFree(zi);
+  }
+  for (const [zi, cpu, pages] of pcpCounts(m, snap)) {
+    m.addUnlocatedPcp(zi, cpu, pages);
+    report.pcpPages += pages;
+  }
+  seedPageblockTypes(m, snap, new Map());
+  return report;
+}
+
+/** Spreads the remaining pageblock-type counts over pageblocks not yet typed by placement. */
+function seedPageblockTypes(
+  m: PageAllocator,
+  snap: SeedSnapshots,
+  typed: Map<number, Set<number>>,
+): void {
+  for (const row of snap.pagetypeinfo?.blockCounts ?? []) {
+    const zi = zoneIndex(m, row.node, row.zone);
+    if (zi < 0) continue;
+    const z = m.zones[zi]!;
+    const remaining = MIGRATE_TYPE_NAMES.map((name) => row.counts[name] ?? 0);
+    const done = typed.get(zi) ?? new Set<number>();
+    for (const b of done) {
+      remaining[m.pageblockMt[b]!] = Math.max(0, remaining[m.pageblockMt[b]!]! - 1);
+    }
+    const first = Math.ceil(z.startPfn / m.pageblockPages);
+    const last = Math.floor(z.endPfn / m.pageblockPages);
+    // Proportional interleave: each block takes the type furthest behind its share.
+    const total = remaining.reduce((a, b) => a + b, 0);
+    if (total === 0) continue;
+    const given = remaining.map(() => 0);
+    let k = 0;
+    for (let b = first; b < last; b++) {
+      if (done.has(b)) continue;
+      k++;
+      let best = MigrateType.MOVABLE as number;
+      let bestLag = -Infinity;
+      remaining.forEach((n, mt) => {
+        if (n === 0) return;
+        const lag = (n * k) / total - given[mt]!;
+        if (lag > bestLag) {
+          bestLag = lag;
+          best = mt;
+        }
+      });
+      given[best]!++;
+      m.pageblockMt[b] = best;
+    }
+  }
+}
+
+/**
+ * Policy seeding: synthesises a pfn layout with exactly the snapshot's free blocks per (zone,
+ * order, type), pageblock type counts as close as placement allows, pcp page counts, and
+ * pre-existing allocations for the rest. The allocator should be fresh (built with
+ * `initial: "free"`).
+ *
+ * @example
+ * ```ts
+ * import { seedLayout } from "./snapshot_seed.ts";
+ * import { PageAllocator } from "./page_allocator.ts";
+ * import { machineSpecFromZoneinfo } from "./machine_spec.ts";
+ * import { parseZoneinfo } from "../snapshot/zoneinfo.ts";
+ * import { parseBuddyinfo } from "../snapshot/buddyinfo.ts";
+ * const dir = "/work/shared/traces/mixed/";
+ * const zoneinfo = parseZoneinfo(Deno.readTextFileSync(dir + "before.zoneinfo"));
+ * const m = new PageAllocator(machineSpecFromZoneinfo(zoneinfo));
+ * seedLayout(m, { zoneinfo, buddyinfo: parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo")) });
+ * m.zones[2]!.freePages; // 267995
+ * ```
+ */
+export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
+  const report: SeedReport = { freeBlocks: {}, unplaced: 0, pcpPages: 0 };
+  const counts = freeCounts(m, snap);
+  const typed = new Map<number, Set<number>>();
+  for (const z of m.zones) {
+    const c = counts.get(z.index);
+    if (!c) continue; // zone not in the snapshot: leave it as booted
+    const done = new Set<number>();
+    typed.set(z.index, done);
+    // 1. Everything free becomes detached (to be placed or pre-existing).
+    const usableEnd = Math.min(z.endPfn, z.startPfn + z.managedPages);
+    for (let q = z.startPfn; q < usableEnd;) {
+      const h = m.headOf(q);
+      const o = m.orderAt(h);
+      if (m.stateAt(h) === PageState.BUDDY) m.carve(h, o);
+      q = h + (1 << o);
+    }
+    // 2. Place free blocks from the largest order down.
+    let globalPfn = z.startPfn;
+    const cursor = new Array<number>(MIGRATE_TYPE_NAMES.length).fill(-1);
+    const cursorEnd = new Array<number>(MIGRATE_TYPE_NAMES.length).fill(-1);
+    const takeRegion = (order: number): number => {
+      const size = 1 << order;
+      for (;;) {
+        const p = Math.ceil(globalPfn / size) * size;
+        if (p + size > usableEnd) return -1;
+        globalPfn = p + size;
+        if (!isDetachedRange(m, p, size)) continue;
+        return p;
+      }
+    };
+    let placed = 0;
+    for (let o = m.maxOrder; o >= 0; o--) {
+      for (let mt = 0; mt < MIGRATE_TYPE_NAMES.length; mt++) {
+        let n = c[o]![mt]!;
+        while (n > 0) {
+          let p: number;
+          const size = 1 << o;
+          if (o >= m.pageblockOrder) {
+            p = takeRegion(o);
+          } else {
+            p = Math.ceil(Math.max(cursor[mt]!, 0) / size) * size;
+            if (cursor[mt]! < 0 || p + size > cursorEnd[mt]!) {
+              const b = takeRegion(m.pageblockOrder);
+              if (b < 0) p = -1;
+              else {
+                p = b;
+                cursorEnd[mt] = b + m.pageblockPages;
+                m.pageblockMt[b >>> m.pageblockOrder] = mt;
+                done.add(b >>> m.pageblockOrder);
+              }
+            }
+            if (p >= 0) cursor[mt] = p + size;
+          }
+          if (p < 0) {
+            report.unplaced += n;
+            break;
+          }
+          // Never put a free block next to its free buddy: the kernel would have merged them.
+          const buddy = p ^ size;
+          if (
+            o < m.maxOrder && buddy < p && m.stateAt(m.headOf(buddy)) === PageState.BUDDY &&
+            m.headOf(buddy) === buddy && m.orderAt(buddy) === o
+          ) continue;
+          if (o >= m.pageblockOrder) {
+            for (let b = p >>> m.pageblockOrder; b < (p + size) >>> m.pageblockOrder; b++) {
+              m.pageblockMt[b] = mt;
+              done.add(b);
+            }
+          }
+          m.placeFree(z.index, p, o, mt);
+          placed++;
+          n--;
+        }
+      }
+    }
+    report.freeBlocks[z.name] = placed;
+  }
+  seedPageblockTypes(m, snap, typed);
+  // 3. Everything still detached is a pre-existing allocation.
+  for (const z of m.zones) {
+    if (!counts.has(z.index)) continue;
+    for (let q = z.startPfn; q < z.endPfn;) {
+      const h = m.headOf(q);
+      const o = m.orderAt(h);
+      if (m.stateAt(h) === PageState.DETACHED) m.addPreexisting(z.index, h, o, m.pageblockMtOf(h));
+      q = h + (1 << o);
+    }
+  }
+  // 4. Pcp pages come out of the pre-existing pool.
+  for (const [zi, cpu, pages] of pcpCounts(m, snap)) {
+    for (let i = 0; i < pages; i++) {
+      const pfn = m.takePreexisting(zi, 0);
+      if (pfn < 0) break;
+      m.carve(pfn, 0);
+      let mt = m.pageblockMtOf(pfn);
+      if (mt >= MIGRATE_PCPTYPES) mt = MigrateType.MOVABLE;
+      m.pcpAdd(zi, cpu, pfn, 0, mt, true);
+      report.pcpPages++;
+    }
+  }
+  for (const z of m.zones) m.noteFree(z.index);
+  return report;
+}
+
+function isDetachedRange(m: PageAllocator, pfn: number, size: number): boolean {
+  for (let q = pfn; q < pfn + size;) {
+    const h = m.headOf(q);
+    if (m.stateAt(h) !== PageState.DETACHED) return false;
+    q = h + (1 << m.orderAt(h));
+  }
+  return true;
+}

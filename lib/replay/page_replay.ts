@@ -1,0 +1,836 @@
+/**
+ * Replays page-allocator calls ({@linkcode CallBatch}es) against the emulated
+ * {@linkcode PageAllocator}, in one of two modes:
+ *
+ * - **faithful** (default): the recorded pfns are the truth. Every block is tracked as buddy /
+ *   pcp / allocated / unknown following the rules of reference §1.3:
+ *   1. `buddy_take` (mm_page_alloc_zone_locked) removes the block from buddy (splitting like
+ *      `expand`) onto the line CPU's pcp list when PERCPU_REFILL, else allocated;
+ *   2. `fallback` (extfrag) on ≥v6.10 kernels takes the page itself unless the previous
+ *      same-CPU call was a buddy_take of that pfn (partial claim); whole-block claims retype;
+ *   3. `page_alloc` moves the block from a pcp list (any CPU) to allocated;
+ *   4. `page_free` puts pcp orders on the freeing CPU's pcp list, others into buddy with merging;
+ *   5. `pcp_drain` moves the block from whichever pcp list holds it into buddy with merging;
+ *   6. MAX_PAGE_ORDER frees of never-seen memory are zone growth (deferred init, hotplug).
+ *   A transition the model did not expect is counted as a desync of a named kind
+ *   ({@linkcode DESYNC_KINDS}) with the first examples' source lines, then resynchronised;
+ *   `strict` throws {@linkcode MmInvariantError} instead. A before-snapshot seeds unlocated free
+ *   blocks and pcp pages, which explain first sightings without a desync.
+ * - **policy**: the emulator picks pfns like the kernel would for the same gfp, order and
+ *   alloc/free pairing (trace pfn → emulated block map, partial frees of split blocks handled),
+ *   so machine parameters can be changed. Kernel-internal calls (buddy_take, pcp_drain,
+ *   fallback) are not replayed; the emulator produces its own fallbacks, breaches and failures.
+ *
+ * @module
+ */
+
+import { Call, CALL_NAMES } from "../calls/call_kind.ts";
+import type { CallBatch } from "../calls/call_batch.ts";
+import {
+  MIGRATE_PCPTYPES,
+  MIGRATE_TYPE_NAMES,
+  MIGRATE_TYPES,
+  MigrateType,
+} from "../kernel/constants.ts";
+import { GFP } from "../kernel/gfp_flags.ts";
+import { EventFlag } from "../trace/event_batch.ts";
+import { MmInvariantError } from "../trace/diagnostics.ts";
+import type { StringTable } from "../trace/string_table.ts";
+import type { MachineSpec } from "../mm/machine_spec.ts";
+import { AllocPageFlag, PageAllocator, PageState } from "../mm/page_allocator.ts";
+import {
+  seedLayout,
+  type SeedReport,
+  type SeedSnapshots,
+  seedUnlocated,
+} from "../mm/snapshot_seed.ts";
+import type {
+  DesyncExample,
+  PageReplayResult,
+  ReplayMode,
+  ZoneReplayResult,
+} from "./page_replay_result.ts";
+
+/**
+ * Desync kinds and what each means.
+ */
+export const DESYNC_KINDS = {
+  "pfn-outside-zone": "a pfn outside every emulated zone (call skipped)",
+  "order-above-max": "an order above MAX_PAGE_ORDER (call skipped)",
+  "pfn-in-hole": "a pfn in a hole or reserved range of a zone",
+  "take-untracked": "buddy_take/fallback of a never-seen page with no snapshot block to explain it",
+  "take-not-free":
+    "buddy_take/fallback of a page the model holds as allocated or on a pcp list (e.g. a free that bypassed the pcp list when its trylock failed)",
+  "migratetype-mismatch": "an event's migratetype contradicts a pageblock type already learned",
+  "alloc-untracked":
+    "page_alloc of a never-seen page (bulk allocator, compaction capture, missed events)",
+  "alloc-from-buddy": "page_alloc of a page the model holds as free in buddy",
+  "alloc-allocated": "page_alloc of a page already allocated (no free in between)",
+  "alloc-shape-mismatch": "page_alloc whose order does not match the pcp block holding the pfn",
+  "free-untracked": "page_free of a never-seen page (usually allocated before tracing started)",
+  // Also the bulk allocator (vmalloc, page_pool) taking pcp pages without mm_page_alloc.
+  "free-order-mismatch": "page_free larger than the allocated block at that pfn",
+  "double-free":
+    "page_free of a page the model holds as free (buddy or pcp): typically a pcp page handed out by the bulk allocator, which emits no mm_page_alloc",
+  "drain-untracked": "pcp_drain of a never-seen page with no snapshot pcp pages left",
+  "drain-not-pcp": "pcp_drain of a page the model holds as allocated or in buddy",
+  "free-unmapped":
+    "policy: page_free of a page the emulator never handed out and no pre-existing block to stand in",
+} as const;
+/** A desync kind name. */
+export type DesyncKind = keyof typeof DESYNC_KINDS;
+
+/** A sample of replay state, taken by {@linkcode PageReplayOptions.onSample}. */
+export interface ReplaySample {
+  /** Timestamp of the last call applied (ns). */
+  tsNs: number;
+  /** Calls applied so far. */
+  calls: number;
+  /**
+   * The live allocator (read only!): `zoneViews` (freePages, nrFree[order * MIGRATE_TYPES + mt],
+   * watermarks, pcpCount), `pageblockMt`, `pageblockZone`.
+   */
+  machine: PageAllocator;
+}
+
+/** Options of {@linkcode PageReplay}. */
+export interface PageReplayOptions {
+  mode?: ReplayMode;
+  /** The machine to emulate. */
+  spec: MachineSpec;
+  /** Before-snapshots to start from. */
+  snapshots?: SeedSnapshots;
+  /** Throw MmInvariantError at the first desync (faithful). */
+  strict?: boolean;
+  /**
+   * Kernel version of the trace as [major, minor] (default [6, 18]): decides whether extfrag
+   * events take pages themselves (≥6.10) or only move blocks between lists.
+   */
+  kernelVersion?: [number, number];
+  /** Examples kept per desync kind (default 3). */
+  maxExamplesPerKind?: number;
+  /** Called every `sampleEveryCalls` calls and/or every `sampleEveryNs` of trace time. */
+  onSample?: (s: ReplaySample) => void;
+  sampleEveryCalls?: number;
+  sampleEveryNs?: number;
+}
+
+/** Live-map values pack the emulated pfn and the order: pfn · 2^16 + order. */
+const ALLOC_KEY_ORDER_BITS = 16;
+const ALLOC_KEY_ORDER_MASK = (1 << ALLOC_KEY_ORDER_BITS) - 1;
+
+/**
+ * A page-allocator replay: feed batches with {@linkcode apply}, read {@linkcode result}.
+ *
+ * @example
+ * ```ts
+ * import { PageReplay } from "./page_replay.ts";
+ * import { presetMachineSpec } from "../mm/machine_spec.ts";
+ * import { CallBatch } from "../calls/call_batch.ts";
+ * import { Call } from "../calls/call_kind.ts";
+ * import { Ev } from "../trace/event_kind.ts";
+ * const r = new PageReplay({ spec: presetMachineSpec("x86_64", { memoryBytes: 2 ** 30 }) });
+ * const b = new CallBatch(4);
+ * const i = b.push(Ev.mm_page_free, 1, 0);
+ * b.call[i] = Call.PAGE_FREE;
+ * b.pfn[i] = 0x1000;
+ * b.order[i] = 0;
+ * r.apply(b);
+ * r.result().desyncs; // { "free-untracked": 1 }
+ * ```
+ */
+export class PageReplay {
+  readonly mode: ReplayMode;
+  readonly machine: PageAllocator;
+  readonly seed: SeedReport | null = null;
+  readonly #strict: boolean;
+  readonly #fallbackTakes: boolean;
+  readonly #maxExamples: number;
+  readonly #calls = new Float64Array(CALL_NAMES.length);
+  readonly #desyncs = new Map<string, number>();
+  readonly #examples: DesyncExample[] = [];
+  readonly #lost = { markers: 0, events: 0 };
+  readonly #fallbacks = {
+    total: 0,
+    fragmenting: 0,
+    claims: 0,
+    steals: 0,
+    byType: new Float64Array(MIGRATE_TYPES * MIGRATE_TYPES),
+  };
+  readonly #traceFailures: Float64Array;
+  /** Pageblocks whose migratetype the trace has confirmed (faithful). */
+  readonly #pbKnown: Uint8Array;
+  /** Blocks taken from buddy not for a pcp refill, awaiting their mm_page_alloc (faithful). */
+  readonly #pendingTakes = new Set<number>();
+  /** pfn of a buddy_take that a following extfrag explains (partial claim), or -1. */
+  #claimHandled = -1;
+  #seededBlocks = 0;
+  #seededPcpPages = 0;
+  #zoneGrowthPages = 0;
+  /** Policy: trace pfn → emulated pfn · 2^16 + order. */
+  readonly #live = new Map<number, number>();
+  readonly #onSample?: (s: ReplaySample) => void;
+  readonly #everyCalls: number;
+  readonly #everyNs: number;
+  #nextSampleCalls: number;
+  #nextSampleNs = -1;
+  #total = 0;
+  #lastTs = 0;
+
+  constructor(opts: PageReplayOptions) {
+    this.mode = opts.mode ?? "faithful";
+    this.#strict = opts.strict ?? false;
+    const [major, minor] = opts.kernelVersion ?? [6, 18];
+    this.#fallbackTakes = major > 6 || (major === 6 && minor >= 10);
+    this.#maxExamples = opts.maxExamplesPerKind ?? 3;
+    const faithful = this.mode === "faithful";
+    this.machine = new PageAllocator(opts.spec, { initial: faithful ? "unknown" : "free" });
+    if (opts.snapshots) {
+      this.seed = faithful
+        ? seedUnlocated(this.machine, opts.snapshots)
+        : seedLayout(this.machine, opts.snapshots);
+    }
+    this.machine.resetHistory();
+    this.#traceFailures = new Float64Array(this.machine.nrOrders);
+    this.#pbKnown = new Uint8Array(this.machine.pageblockMt.length);
+    this.#onSample = opts.onSample;
+    this.#everyCalls = opts.sampleEveryCalls ?? 0;
+    this.#everyNs = opts.sampleEveryNs ?? 0;
+    this.#nextSampleCalls = this.#everyCalls > 0 ? this.#everyCalls : Infinity;
+  }
+
+  /** Applies every call of a batch (rows in timestamp order). `strings` is not needed for pages. */
+  apply(batch: CallBatch, _strings?: StringTable): void {
+    const n = batch.length;
+    const faithful = this.mode === "faithful";
+    const sampling = this.#onSample !== undefined;
+    for (let i = 0; i < n; i++) {
+      const call = batch.call[i]!;
+      this.#calls[call]!++;
+      if (faithful) this.#faithful(batch, i, call);
+      else this.#policy(batch, i, call);
+      if (sampling) {
+        this.#total++;
+        this.#lastTs = batch.tsNs[i]!;
+        this.#maybeSample();
+      }
+    }
+    if (!sampling) this.#total += n;
+  }
+
+  #maybeSample(): void {
+    let due = false;
+    if (this.#total >= this.#nextSampleCalls) {
+      due = true;
+      this.#nextSampleCalls += this.#everyCalls;
+    }
+    if (this.#everyNs > 0) {
+      if (this.#nextSampleNs < 0) this.#nextSampleNs = this.#lastTs + this.#everyNs;
+      else if (this.#lastTs >= this.#nextSampleNs) {
+        due = true;
+        while (this.#nextSampleNs <= this.#lastTs) this.#nextSampleNs += this.#everyNs;
+      }
+    }
+    if (due) this.#onSample!({ tsNs: this.#lastTs, calls: this.#total, machine: this.machine });
+  }
+
+  #desync(kind: DesyncKind, b: CallBatch, i: number, detail: string): void {
+    const line = b.source[i]!;
+    if (this.#strict) {
+      throw new MmInvariantError(kind, `line ${line}: ${DESYNC_KINDS[kind]}: ${detail}`);
+    }
+    const n = (this.#desyncs.get(kind) ?? 0) + 1;
+    this.#desyncs.set(kind, n);
+    if (n <= this.#maxExamples) this.#examples.push({ kind, line, message: detail });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Faithful mode
+
+  #faithful(b: CallBatch, i: number, call: number): void {
+    switch (call) {
+      case Call.BUDDY_TAKE:
+        return this.#take(b, i);
+      case Call.PAGE_ALLOC:
+        return this.#alloc(b, i);
+      case Call.PAGE_FREE:
+        return this.#free(b, i);
+      case Call.PCP_DRAIN:
+        return this.#drain(b, i);
+      case Call.FALLBACK:
+        return this.#fallback(b, i);
+      case Call.ZONE_WMARKS:
+        return this.#wmarks(b, i);
+      case Call.ZONE_LOWMEM_RESERVE: {
+        const zi = this.machine.findZone(b.node[i]!, b.zone[i]!);
+        if (zi >= 0) this.machine.setLowmemReserve(zi, b.a[i]!, b.b[i]!);
+        return;
+      }
+      case Call.LOST:
+        return this.#lostMarker(b, i);
+      default:
+        return;
+    }
+  }
+
+  #wmarks(b: CallBatch, i: number): void {
+    const zi = this.machine.findZone(b.node[i]!, b.zone[i]!);
+    if (zi >= 0) {
+      this.machine.setWatermarks(zi, b.a[i]!, b.b[i]!, b.c[i]!, b.d[i]! >= 0 ? b.d[i]! : b.c[i]!);
+    }
+  }
+
+  #lostMarker(b: CallBatch, i: number): void {
+    this.#lost.markers++;
+    if (b.a[i]! > 0) this.#lost.events += b.a[i]!;
+  }
+
+  /** Zone of the call's pfn/order, or -1 after counting why it cannot be replayed. */
+  #zoneFor(b: CallBatch, i: number, pfn: number, order: number): number {
+    const m = this.machine;
+    if (order < 0 || order > m.maxOrder) {
+      this.#desync("order-above-max", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      return -1;
+    }
+    const zi = m.zoneOf(pfn);
+    if (zi < 0 || m.zoneOf(pfn + (1 << order) - 1) !== zi || (pfn & ((1 << order) - 1)) !== 0) {
+      this.#desync("pfn-outside-zone", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      return -1;
+    }
+    return zi;
+  }
+
+  /** Learns a pageblock's type from an event; counts a mismatch with a type learned earlier. */
+  #learnType(b: CallBatch, i: number, pfn: number, order: number, mt: number): void {
+    const m = this.machine;
+    if (mt < 0 || mt >= MIGRATE_TYPES) return;
+    // A free block spanning several pageblocks was on one list: they all share its type.
+    const h = m.headOf(pfn);
+    if (m.stateAt(h) === PageState.BUDDY && m.orderAt(h) > order) {
+      pfn = h;
+      order = m.orderAt(h);
+    }
+    const pb = pfn >>> m.pageblockOrder;
+    if (m.pageblockMt[pb] === mt) {
+      this.#pbKnown[pb] = 1;
+      return;
+    }
+    if (this.#pbKnown[pb]) {
+      this.#desync(
+        "migratetype-mismatch",
+        b,
+        i,
+        `pfn 0x${pfn.toString(16)}: event type ${mt}, pageblock ${m.pageblockMt[pb]}`,
+      );
+    }
+    m.retypePageblocks(pfn, order, mt);
+    const n = order >= m.pageblockOrder ? 1 << (order - m.pageblockOrder) : 1;
+    for (let k = 0; k < n; k++) this.#pbKnown[pb + k] = 1;
+  }
+
+  /** True when [base, base + 2^order) is entirely never-seen memory. */
+  #allUnknown = (base: number, order: number): boolean => {
+    const m = this.machine;
+    const end = base + (1 << order);
+    for (let q = base; q < end;) {
+      const h = m.headOf(q);
+      if (m.stateAt(h) !== PageState.UNKNOWN) return false;
+      q = h + (1 << m.orderAt(h));
+    }
+    return true;
+  };
+
+  /**
+   * Makes [pfn, pfn + 2^order) a detached block that was free in buddy on list `mt` (inside a
+   * block of `fromOrder` when known), explaining never-seen memory by a snapshot block when
+   * possible. `buddyMt` is the list the split-off remainder returns to.
+   */
+  #takeFromBuddy(
+    b: CallBatch,
+    i: number,
+    zi: number,
+    pfn: number,
+    order: number,
+    mt: number,
+    buddyMt: number,
+  ): void {
+    const m = this.machine;
+    const head = m.headOf(pfn);
+    const st = m.stateAt(head);
+    if (st === PageState.BUDDY && m.orderAt(head) >= order) {
+      m.carve(pfn, order, buddyMt);
+      return;
+    }
+    if (st === PageState.UNKNOWN && m.orderAt(head) >= order) {
+      const k = m.takeUnlocated(zi, pfn, order, mt, this.#allUnknown);
+      if (k >= 0) {
+        this.#seededBlocks++;
+        m.locateFree(zi, pfn & ~((1 << k) - 1), k, mt);
+        m.carve(pfn, order, buddyMt);
+        return;
+      }
+      this.#desync("take-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order} type ${mt}`);
+      m.carve(pfn, order);
+      return;
+    }
+    const mask = m.carve(pfn, order, buddyMt);
+    const others = mask & ~((1 << PageState.BUDDY) | (1 << PageState.UNKNOWN));
+    if (others & (1 << PageState.HOLE)) {
+      this.#desync("pfn-in-hole", b, i, `pfn 0x${pfn.toString(16)}`);
+    } else if (others) {
+      this.#desync(
+        "take-not-free",
+        b,
+        i,
+        `pfn 0x${pfn.toString(16)} order ${order} state mask ${mask}`,
+      );
+    } else if (mask & (1 << PageState.UNKNOWN)) {
+      this.#desync(
+        "take-untracked",
+        b,
+        i,
+        `pfn 0x${pfn.toString(16)} order ${order} partly never seen`,
+      );
+    }
+  }
+
+  /** Rule 1: mm_page_alloc_zone_locked. */
+  #take(b: CallBatch, i: number): void {
+    const pfn = b.pfn[i]!;
+    const order = b.order[i]!;
+    const zi = this.#zoneFor(b, i, pfn, order);
+    if (zi < 0) return;
+    const m = this.machine;
+    let mt = b.mt[i]!;
+    if (mt < 0 || mt >= MIGRATE_TYPES) mt = m.pageblockMtOf(pfn);
+    const cpu = b.cpu[i]!;
+    // ≥v6.10 partial claim: zone_locked then extfrag for the same pfn on the same CPU; the
+    // pageblock was retyped (free pages moved) before the take.
+    if (this.#fallbackTakes && this.#nextSameCpuIsFallback(b, i, pfn)) {
+      m.retypePageblocks(pfn, m.pageblockOrder - 1, mt);
+      this.#pbKnown[pfn >>> m.pageblockOrder] = 1;
+      this.#claimHandled = pfn;
+    } else {
+      this.#learnType(b, i, pfn, order, mt);
+    }
+    this.#takeFromBuddy(b, i, zi, pfn, order, mt, mt);
+    const refill = b.a[i]! >= 0 ? (b.flags[i]! & EventFlag.PERCPU_REFILL) !== 0 : order === 0;
+    this.#placeTaken(zi, cpu, pfn, order, mt, refill);
+    m.noteFree(zi);
+  }
+
+  #placeTaken(
+    zi: number,
+    cpu: number,
+    pfn: number,
+    order: number,
+    mt: number,
+    refill: boolean,
+  ): void {
+    const m = this.machine;
+    if (refill) {
+      m.pcpAdd(zi, cpu, pfn, order, mt < MIGRATE_PCPTYPES ? mt : MigrateType.MOVABLE, true);
+    } else {
+      m.setAllocated(pfn, order, mt);
+      this.#pendingTakes.add(pfn);
+    }
+  }
+
+  #nextSameCpuIsFallback(b: CallBatch, i: number, pfn: number): boolean {
+    const cpu = b.cpu[i]!;
+    for (let j = i + 1; j < b.length; j++) {
+      if (b.cpu[j] !== cpu) continue;
+      return b.call[j] === Call.FALLBACK && b.pfn[j] === pfn;
+    }
+    return false;
+  }
+
+  /** Rule 2: mm_page_alloc_extfrag. */
+  #fallback(b: CallBatch, i: number): void {
+    const pfn = b.pfn[i]!;
+    const allocOrder = b.order[i]!;
+    const allocMt = b.mt[i]!;
+    const fallbackOrder = b.a[i]!;
+    const fallbackMt = b.c[i]!;
+    const f = this.#fallbacks;
+    f.total++;
+    const fragmenting = (b.flags[i]! & EventFlag.FRAGMENTING) !== 0;
+    if (fragmenting) f.fragmenting++;
+    const claim = (b.flags[i]! & EventFlag.CHANGE_OWNERSHIP) !== 0;
+    if (claim) f.claims++;
+    else f.steals++;
+    if (allocMt >= 0 && allocMt < MIGRATE_TYPES && fallbackMt >= 0 && fallbackMt < MIGRATE_TYPES) {
+      f.byType[allocMt * MIGRATE_TYPES + fallbackMt]!++;
+    }
+    if (this.#claimHandled === pfn) {
+      this.#claimHandled = -1;
+      return;
+    }
+    const zi = this.#zoneFor(b, i, pfn, Math.max(allocOrder, fallbackOrder));
+    if (zi < 0) return;
+    const m = this.machine;
+    this.#learnType(b, i, pfn, fallbackOrder, fallbackMt);
+    if (!this.#fallbackTakes) {
+      // ≤v6.9: the found block (or the whole pageblock) moves to the requested type's lists;
+      // the following zone_locked takes the page.
+      this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
+      if (claim) {
+        m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
+        m.retypePageblocks(pfn, fallbackOrder, allocMt);
+      } else {
+        m.placeFree(zi, pfn, fallbackOrder, allocMt);
+      }
+      m.noteFree(zi);
+      return;
+    }
+    const cpu = b.cpu[i]!;
+    if (fallbackOrder >= m.pageblockOrder) {
+      // Whole-block claim: retype the range, split it under the new type.
+      this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
+      m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
+      m.retypePageblocks(pfn, fallbackOrder, allocMt);
+      const n = 1 << Math.max(0, fallbackOrder - m.pageblockOrder);
+      for (let k = 0; k < n; k++) this.#pbKnown[(pfn >>> m.pageblockOrder) + k] = 1;
+      m.carve(pfn, allocOrder, allocMt);
+    } else {
+      // Steal: the remainder stays on the fallback type's lists, pageblock type unchanged.
+      this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
+      if (allocOrder < fallbackOrder) {
+        m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
+        m.carve(pfn, allocOrder, fallbackMt);
+      }
+    }
+    const refill = m.pcpAllowedOrder(allocOrder) && allocMt < MIGRATE_PCPTYPES;
+    this.#placeTaken(zi, cpu, pfn, allocOrder, allocMt, refill);
+    m.noteFree(zi);
+  }
+
+  /** Rule 3: mm_page_alloc. */
+  #alloc(b: CallBatch, i: number): void {
+    const order = b.order[i]!;
+    if (b.flags[i]! & EventFlag.FAILED) {
+      if (order >= 0 && order < this.#traceFailures.length) this.#traceFailures[order]!++;
+      return;
+    }
+    const pfn = b.pfn[i]!;
+    const zi = this.#zoneFor(b, i, pfn, order);
+    if (zi < 0) return;
+    const m = this.machine;
+    const head = m.headOf(pfn);
+    const st = m.stateAt(head);
+    const ho = m.orderAt(head);
+    let mt = b.mt[i]!;
+    if (mt < 0 || mt >= MIGRATE_TYPES) mt = 0;
+    const flags = (b.gfp[i]! & GFP.COMP) && order > 0 ? AllocPageFlag.COMPOUND : 0;
+    if (st === PageState.PCP && head === pfn && ho === order) {
+      m.carve(pfn, order);
+    } else if (st === PageState.ALLOC && head === pfn && ho === order) {
+      if (!this.#pendingTakes.delete(pfn)) {
+        this.#desync("alloc-allocated", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      }
+    } else if (st === PageState.UNKNOWN && ho >= order) {
+      if (m.takeUnlocatedPcp(zi, b.cpu[i]!, 1 << order)) this.#seededPcpPages += 1 << order;
+      else this.#desync("alloc-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      m.carve(pfn, order);
+    } else if (st === PageState.BUDDY && ho >= order) {
+      this.#desync("alloc-from-buddy", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      m.carve(pfn, order);
+    } else {
+      const mask = m.carve(pfn, order);
+      this.#desync(
+        mask & (1 << PageState.HOLE) ? "pfn-in-hole" : "alloc-shape-mismatch",
+        b,
+        i,
+        `pfn 0x${pfn.toString(16)} order ${order}, model had state mask ${mask}`,
+      );
+    }
+    m.setAllocated(pfn, order, mt, flags);
+    m.noteFree(zi);
+  }
+
+  /** Rule 4 (and 6): mm_page_free. */
+  #free(b: CallBatch, i: number): void {
+    const pfn = b.pfn[i]!;
+    const order = b.order[i]!;
+    const zi = this.#zoneFor(b, i, pfn, order);
+    if (zi < 0) return;
+    const m = this.machine;
+    const head = m.headOf(pfn);
+    const st = m.stateAt(head);
+    const ho = m.orderAt(head);
+    this.#pendingTakes.delete(pfn);
+    if (st === PageState.ALLOC && ho >= order) {
+      // Exact free, or a piece of a non-compound block freed page by page (split_page).
+      m.carve(pfn, order);
+    } else if (st === PageState.UNKNOWN && ho >= order) {
+      if (order === m.maxOrder) this.#zoneGrowthPages += 1 << order;
+      else this.#desync("free-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      m.carve(pfn, order);
+    } else if ((st === PageState.BUDDY || st === PageState.PCP) && ho >= order) {
+      this.#desync("double-free", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      m.carve(pfn, order);
+    } else {
+      const mask = m.carve(pfn, order);
+      this.#desync(
+        mask & (1 << PageState.HOLE) ? "pfn-in-hole" : "free-order-mismatch",
+        b,
+        i,
+        `pfn 0x${pfn.toString(16)} order ${order}, model had state mask ${mask}`,
+      );
+    }
+    m.freeDetached(pfn, order, b.cpu[i]! % m.cpus, false);
+  }
+
+  /** Rule 5: mm_page_pcpu_drain. */
+  #drain(b: CallBatch, i: number): void {
+    const pfn = b.pfn[i]!;
+    const order = b.order[i]!;
+    const zi = this.#zoneFor(b, i, pfn, order);
+    if (zi < 0) return;
+    const m = this.machine;
+    const head = m.headOf(pfn);
+    const st = m.stateAt(head);
+    const ho = m.orderAt(head);
+    if (st === PageState.PCP && head === pfn && ho === order) {
+      m.carve(pfn, order);
+    } else if (st === PageState.UNKNOWN && ho >= order) {
+      if (m.takeUnlocatedPcp(zi, b.cpu[i]!, 1 << order)) this.#seededPcpPages += 1 << order;
+      else this.#desync("drain-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      m.carve(pfn, order);
+    } else {
+      const mask = m.carve(pfn, order);
+      this.#desync(
+        "drain-not-pcp",
+        b,
+        i,
+        `pfn 0x${pfn.toString(16)} order ${order}, model had state mask ${mask}`,
+      );
+    }
+    let mt = b.mt[i]!;
+    if (mt >= 0 && mt < MIGRATE_TYPES) this.#learnType(b, i, pfn, order, mt);
+    else mt = m.pageblockMtOf(pfn);
+    m.freeToBuddy(zi, pfn, order, mt);
+    m.noteFree(zi);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Policy mode
+
+  #policy(b: CallBatch, i: number, call: number): void {
+    switch (call) {
+      case Call.PAGE_ALLOC:
+        return this.#policyAlloc(b, i);
+      case Call.PAGE_FREE:
+        return this.#policyFree(b, i);
+      case Call.LOST:
+        return this.#lostMarker(b, i);
+      default:
+        return;
+    }
+  }
+
+  #policyAlloc(b: CallBatch, i: number): void {
+    if (b.flags[i]! & EventFlag.FAILED) {
+      const o = b.order[i]!;
+      if (o >= 0 && o < this.#traceFailures.length) this.#traceFailures[o]!++;
+      return;
+    }
+    const order = b.order[i]!;
+    const m = this.machine;
+    if (order < 0 || order > m.maxOrder) {
+      this.#desync("order-above-max", b, i, `order ${order}`);
+      return;
+    }
+    const got = m.allocPages(b.gfp[i]!, order, b.cpu[i]!);
+    if (got === null) return;
+    const tracePfn = b.pfn[i]!;
+    const old = this.#live.get(tracePfn);
+    if (old !== undefined) {
+      // The trace allocated this pfn twice without a free: release our old block.
+      this.#desync("alloc-allocated", b, i, `pfn 0x${tracePfn.toString(16)}`);
+      m.__freePages(
+        Math.floor(old / (1 << ALLOC_KEY_ORDER_BITS)),
+        old & ALLOC_KEY_ORDER_MASK,
+        b.cpu[i]!,
+      );
+    }
+    this.#live.set(tracePfn, got * (1 << ALLOC_KEY_ORDER_BITS) + order);
+  }
+
+  #policyFree(b: CallBatch, i: number): void {
+    const m = this.machine;
+    const pfn = b.pfn[i]!;
+    const order = b.order[i]!;
+    const cpu = b.cpu[i]!;
+    if (order < 0 || order > m.maxOrder) {
+      this.#desync("order-above-max", b, i, `order ${order}`);
+      return;
+    }
+    const v = this.#live.get(pfn);
+    if (v !== undefined && (v & ALLOC_KEY_ORDER_MASK) === order) {
+      this.#live.delete(pfn);
+      m.__freePages(Math.floor(v / (1 << ALLOC_KEY_ORDER_BITS)), order, cpu);
+      return;
+    }
+    // A piece of a larger trace allocation (split_page, free_pages_exact)?
+    for (let k = order + 1; k <= m.maxOrder; k++) {
+      const base = pfn - (pfn % (1 << k));
+      const w = this.#live.get(base);
+      if (w === undefined) continue;
+      const wOrder = w & ALLOC_KEY_ORDER_MASK;
+      if (wOrder < k || base + (1 << wOrder) <= pfn) continue;
+      this.#splitLive(base, w, pfn, order);
+      const piece = this.#live.get(pfn)!;
+      this.#live.delete(pfn);
+      m.__freePages(Math.floor(piece / (1 << ALLOC_KEY_ORDER_BITS)), order, cpu);
+      return;
+    }
+    // Never handed out by the emulator: release a pre-existing block instead.
+    let zi = m.zoneOf(pfn);
+    let got = zi >= 0 ? m.takePreexisting(zi, order) : -1;
+    for (let z = m.zones.length - 1; got < 0 && z >= 0; z--) {
+      zi = z;
+      got = m.takePreexisting(z, order);
+    }
+    if (got < 0) {
+      this.#desync("free-unmapped", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      return;
+    }
+    m.__freePages(got, order, cpu);
+  }
+
+  /** Splits live trace allocation (base, order) so that (pfn, order) is its own entry. */
+  #splitLive(base: number, v: number, pfn: number, order: number): void {
+    const m = this.machine;
+    let ebase = Math.floor(v / (1 << ALLOC_KEY_ORDER_BITS));
+    let tbase = base;
+    let o = v & ALLOC_KEY_ORDER_MASK;
+    this.#live.delete(base);
+    const emuPiece = ebase + (pfn - base);
+    m.carve(emuPiece, order);
+    m.setAllocated(emuPiece, order, 0);
+    while (o > order) {
+      o--;
+      const half = 1 << o;
+      if (pfn >= tbase + half) {
+        this.#live.set(tbase, ebase * (1 << ALLOC_KEY_ORDER_BITS) + o);
+        tbase += half;
+        ebase += half;
+      } else {
+        this.#live.set(tbase + half, (ebase + half) * (1 << ALLOC_KEY_ORDER_BITS) + o);
+      }
+    }
+    this.#live.set(pfn, emuPiece * (1 << ALLOC_KEY_ORDER_BITS) + order);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Result
+
+  /** Desync counts so far. */
+  get desyncCounts(): ReadonlyMap<string, number> {
+    return this.#desyncs;
+  }
+
+  /** The replay result (see {@linkcode PageReplayResult}). */
+  result(): PageReplayResult {
+    const m = this.machine;
+    const calls: Record<string, number> = {};
+    this.#calls.forEach((n, k) => {
+      if (n > 0) calls[CALL_NAMES[k]!] = n;
+    });
+    const faithful = this.mode === "faithful";
+    const zones: ZoneReplayResult[] = m.zones.map((z) => {
+      const freeBlocks: number[] = [];
+      const unlocatedBlocks: number[] = [];
+      const byType: number[][] = MIGRATE_TYPE_NAMES.map(() => []);
+      for (let o = 0; o < m.nrOrders; o++) {
+        let sum = 0;
+        let un = 0;
+        for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
+          const n = z.nrFree[o * MIGRATE_TYPES + mt]!;
+          sum += n;
+          un += z.unlocated[o * MIGRATE_TYPES + mt]!;
+          byType[mt]!.push(n);
+        }
+        freeBlocks.push(sum);
+        unlocatedBlocks.push(un);
+      }
+      const pageblocksByType = new Array<number>(MIGRATE_TYPES).fill(0);
+      const first = Math.ceil(z.startPfn / m.pageblockPages);
+      const last = Math.ceil(z.endPfn / m.pageblockPages);
+      for (let pb = first; pb < last; pb++) {
+        if (m.pageblockZone[pb] === z.index) pageblocksByType[m.pageblockMt[pb]!]!++;
+      }
+      return {
+        name: z.name,
+        node: z.node,
+        freePages: z.freePages,
+        freeBlocks,
+        freeBlocksByType: byType,
+        unlocatedBlocks,
+        minFreePages: Number.isFinite(z.minFreePages) ? z.minFreePages : z.freePages,
+        watermarkBreaches: faithful
+          ? { low: z.breachLow, min: z.breachMin }
+          : { low: z.kswapdWakes, min: z.directReclaims },
+        watermarks: { min: z.wmarkMin, low: z.wmarkLow, high: z.wmarkHigh, boost: z.boost },
+        pcpPages: z.pcpCount.reduce((a, x) => a + x, 0),
+        pageblocksByType,
+      };
+    });
+    const fb = faithful ? this.#fallbacks : {
+      total: m.stats.fallbacks,
+      fragmenting: m.stats.fallbacksFragmenting,
+      claims: m.stats.claims,
+      steals: m.stats.steals,
+      byType: m.stats.fallbacksByType,
+    };
+    const byType: Record<string, number> = {};
+    fb.byType.forEach((n, k) => {
+      if (n > 0) {
+        const a = MIGRATE_TYPE_NAMES[Math.floor(k / MIGRATE_TYPES)];
+        const f = MIGRATE_TYPE_NAMES[k % MIGRATE_TYPES];
+        byType[`${a}<-${f}`] = n;
+      }
+    });
+    const failures = faithful ? this.#traceFailures : m.stats.failuresByOrder;
+    return {
+      mode: this.mode,
+      calls,
+      zones,
+      desyncs: Object.fromEntries(this.#desyncs),
+      desyncExamples: this.#examples.slice(),
+      lost: { ...this.#lost },
+      fallbacks: {
+        total: fb.total,
+        fragmenting: fb.fragmenting,
+        claims: fb.claims,
+        steals: fb.steals,
+        byType,
+      },
+      failures: { total: failures.reduce((a, x) => a + x, 0), byOrder: Array.from(failures) },
+      seeded: { freeBlocksLocated: this.#seededBlocks, pcpPagesUsed: this.#seededPcpPages },
+      zoneGrowthPages: this.#zoneGrowthPages,
+      liveAllocations: faithful ? this.#pendingTakes.size : this.#live.size,
+    };
+  }
+}
+
+/**
+ * Replays a whole call stream and returns the result.
+ *
+ * @example
+ * ```ts
+ * import { replayPages } from "./page_replay.ts";
+ * import { presetMachineSpec } from "../mm/machine_spec.ts";
+ * const r = replayPages([], { spec: presetMachineSpec("x86_64"), mode: "policy" });
+ * r.mode; // "policy"
+ * ```
+ */
+export function replayPages(
+  batches: Iterable<CallBatch>,
+  opts: PageReplayOptions,
+): PageReplayResult {
+  const r = new PageReplay(opts);
+  for (const b of batches) r.apply(b);
+  return r.result();
+}

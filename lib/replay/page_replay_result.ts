@@ -1,0 +1,92 @@
+/**
+ * The result of a page-allocator replay: the public contract behind `kmem replay --json`.
+ * Field names and meanings are stable; new fields may be added, none removed.
+ *
+ * @module
+ */
+
+/** Replay mode: follow the trace's pfns, or let the emulator choose pfns like the kernel. */
+export type ReplayMode = "faithful" | "policy";
+
+/** End state and history of one zone. All counts are pages unless named blocks. */
+export interface ZoneReplayResult {
+  /** Zone name as the kernel prints it (`DMA`, `DMA32`, `Normal`, `HighMem`, `Movable`). */
+  name: string;
+  node: number;
+  /** NR_FREE_PAGES at the end: buddy free pages, pcp pages excluded (as /proc/zoneinfo). */
+  freePages: number;
+  /** Free blocks per order, all migratetypes (as /proc/buddyinfo). */
+  freeBlocks: number[];
+  /** Free blocks per migratetype then order, `[mt][order]` (as /proc/pagetypeinfo rows). */
+  freeBlocksByType: number[][];
+  /** Part of `freeBlocks` known only from the before-snapshot (faithful mode), per order. */
+  unlocatedBlocks: number[];
+  /** Lowest `freePages` during the replay. */
+  minFreePages: number;
+  /**
+   * Faithful: times free pages fell below the low / min watermark. Policy: allocations whose
+   * low-watermark fast path failed (kswapd would wake) / whose min-watermark retry failed too
+   * (direct reclaim would run).
+   */
+  watermarkBreaches: { low: number; min: number };
+  /** Watermarks at the end (pages). */
+  watermarks: { min: number; low: number; high: number; boost: number };
+  /** Pages on per-cpu lists at the end, all CPUs. */
+  pcpPages: number;
+  /** Pageblocks per migratetype at the end (as the pagetypeinfo block-count table). */
+  pageblocksByType: number[];
+}
+
+/** Fallbacks between migratetypes (recorded mm_page_alloc_extfrag, or the emulator's own). */
+export interface FallbackResult {
+  total: number;
+  /** fallback_order < pageblock_order: a pageblock now hosts another type's page. */
+  fragmenting: number;
+  /** Whole/partial pageblock claims (pageblock retyped) — change_ownership=1 in the trace. */
+  claims: number;
+  /** Single-block steals (pageblock type kept). */
+  steals: number;
+  /** Counts keyed `Requested<-Fallback` with migratetype names, e.g. `Unmovable<-Movable`. */
+  byType: Record<string, number>;
+}
+
+/** Allocation failures (faithful: recorded in the trace; policy: the emulator's own). */
+export interface FailureResult {
+  total: number;
+  /** Failures per order 0..MAX_PAGE_ORDER. */
+  byOrder: number[];
+}
+
+/** An example of a desync kind: where it first happened. */
+export interface DesyncExample {
+  kind: string;
+  /** Source line (text traces) or byte offset (binary) of the call. */
+  line: number;
+  message: string;
+}
+
+/** Everything a page replay reports (`kmem replay --json`). */
+export interface PageReplayResult {
+  mode: ReplayMode;
+  /** Calls seen per call kind name (`page_alloc`, `page_free`, `buddy_take`, …), zeros omitted. */
+  calls: Record<string, number>;
+  zones: ZoneReplayResult[];
+  /**
+   * Faithful: transitions the model did not expect, per kind (see `DESYNC_KINDS` in
+   * page_replay.ts); each was resynchronised, none dropped. Policy: trace calls the emulator
+   * could not map (e.g. frees of pages it never handed out).
+   */
+  desyncs: Record<string, number>;
+  /** First examples of each desync kind (at most a few per kind). */
+  desyncExamples: DesyncExample[];
+  /** Lost-events markers in the stream and the events they report lost (-1 counts excluded). */
+  lost: { markers: number; events: number };
+  fallbacks: FallbackResult;
+  failures: FailureResult;
+  /** Events explained without desync by the before-snapshot (unlocated blocks and pcp pages used). */
+  seeded: { freeBlocksLocated: number; pcpPagesUsed: number };
+  /** Pages that entered a zone as MAX_PAGE_ORDER frees of never-seen memory (deferred init, hotplug). */
+  zoneGrowthPages: number;
+  /** Live allocations tracked at the end (policy: trace → emulated map entries). */
+  liveAllocations: number;
+}
