@@ -407,10 +407,16 @@ export function heatmapChart(o: HeatmapOptions): ChartDef {
         title: o.y.title,
         ...(o.y.sort ? { sort: [...o.y.sort] } : {}),
       },
+      // On both layers: the number drawn in a cell must not hide the cell's tooltip.
+      tooltip: [
+        { field: o.x.field, type: o.x.type, title: o.x.title },
+        { field: o.y.field, type: o.y.type, title: o.y.title },
+        { field: o.value.field, type: "quantitative", title: o.value.title, format: "," },
+      ],
     },
     layer: [
       {
-        mark: { type: "rect", tooltip: true },
+        mark: { type: "rect" },
         encoding: {
           color: {
             field: o.value.field,
@@ -418,11 +424,6 @@ export function heatmapChart(o: HeatmapOptions): ChartDef {
             title: o.value.title,
             scale: { type: "log", scheme: "blues" },
           },
-          tooltip: [
-            { field: o.x.field, type: o.x.type, title: o.x.title },
-            { field: o.y.field, type: o.y.type, title: o.y.title },
-            { field: o.value.field, type: "quantitative", title: o.value.title, format: "," },
-          ],
         },
       },
       {
