@@ -219,7 +219,7 @@ Deno.test({
       assert.equal(hostile.injected, 0);
 
       const shot = Deno.env.get("KMEM_REPORT_SCREENSHOT") ?? `${dir}/screenshot.png`;
-      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.evaluate(() => globalThis.scrollTo(0, 0));
       await page.screenshot({ path: shot, fullPage: false });
       console.log(`screenshot: ${shot}`);
 
