@@ -697,6 +697,11 @@ export class PageAllocator {
     this.#setHead(pfn, PageState.UNKNOWN, order, 0);
   }
 
+  /** Marks a detached head as a hole (not managed). */
+  setHole(pfn: number, order: number): void {
+    this.#setHead(pfn, PageState.HOLE, order, 0);
+  }
+
   /** Puts a detached block on a CPU's pcp list (head, or tail for refills). */
   pcpAdd(zone: number, cpu: number, pfn: number, order: number, mt: number, toTail: boolean): void {
     this.#addPcp(this.zones[zone]!, cpu % this.cpus, pfn, order, mt, toTail);

@@ -7,8 +7,9 @@
  *   first touches a pfn that must have been inside it.
  * - Policy replay ({@linkcode seedLayout}): the emulator needs real pfns, so a layout is
  *   synthesised: free blocks of each (order, type) are placed in pageblocks of that type with no
- *   free buddy (so they cannot merge), pcp lists get their page counts, and every other managed
- *   page becomes a *pre-existing* allocation that frees of never-seen trace pages can release.
+ *   free buddy (so they cannot merge), pcp lists get their page counts (or buddy, without pcp),
+ *   and every other managed page becomes a *pre-existing* allocation that frees of never-seen
+ *   trace pages can release. Span pages beyond the managed count become holes.
  *
  * @module
  */
@@ -200,31 +201,73 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
   const report: SeedReport = { freeBlocks: {}, unplaced: 0, pcpPages: 0 };
   const counts = freeCounts(m, snap);
   const typed = new Map<number, Set<number>>();
+  const placedPages = new Map<number, number>();
   for (const z of m.zones) {
     const c = counts.get(z.index);
     if (!c) continue; // zone not in the snapshot: leave it as booted
     const done = new Set<number>();
     typed.set(z.index, done);
-    // 1. Everything free becomes detached (to be placed or pre-existing).
-    const usableEnd = Math.min(z.endPfn, z.startPfn + z.managedPages);
+    // 1. The whole span becomes detached (to be placed, pre-existing, or a hole again): the
+    //    real machine's free blocks were somewhere in the span, holes included.
+    const usableEnd = z.endPfn;
     for (let q = z.startPfn; q < usableEnd;) {
       const h = m.headOf(q);
       const o = m.orderAt(h);
-      if (m.stateAt(h) === PageState.BUDDY) m.carve(h, o);
+      const st = m.stateAt(h);
+      if (st === PageState.BUDDY || st === PageState.HOLE) m.carve(h, o);
       q = h + (1 << o);
     }
-    // 2. Place free blocks from the largest order down.
-    let globalPfn = z.startPfn;
-    const cursor = new Array<number>(MIGRATE_TYPE_NAMES.length).fill(-1);
-    const cursorEnd = new Array<number>(MIGRATE_TYPE_NAMES.length).fill(-1);
-    const takeRegion = (order: number): number => {
-      const size = 1 << order;
+    // 2. Place free blocks from the largest order down: large blocks at the first free aligned
+    //    region, small ones packed into pageblocks of their type (fresh pageblocks taken in pfn
+    //    order, partly holed ones included), never next to a free buddy of the same order.
+    const pbPages = m.pageblockPages;
+    const largeCursor = new Array<number>(m.nrOrders).fill(z.startPfn);
+    const pbCursor = new Array<number>(MIGRATE_TYPE_NAMES.length).fill(-1);
+    const posCursor = new Array<number>(MIGRATE_TYPE_NAMES.length).fill(-1);
+    let freshPb = Math.floor(z.startPfn / pbPages);
+    const lastPb = Math.ceil(usableEnd / pbPages);
+    const canPlace = (p: number, o: number): boolean => {
+      const size = 1 << o;
+      if (p < z.startPfn || p + size > usableEnd || !isDetachedRange(m, p, size)) return false;
+      const buddy = p ^ size;
+      return !(o < m.maxOrder && m.headOf(buddy) === buddy &&
+        m.stateAt(buddy) === PageState.BUDDY && m.orderAt(buddy) === o);
+    };
+    const placeLarge = (o: number): number => {
+      const size = 1 << o;
+      for (let p = Math.ceil(largeCursor[o]! / size) * size; p + size <= usableEnd; p += size) {
+        if (canPlace(p, o)) {
+          largeCursor[o] = p + size;
+          return p;
+        }
+      }
+      largeCursor[o] = usableEnd;
+      return -1;
+    };
+    const placeSmall = (o: number, mt: number): number => {
+      const size = 1 << o;
       for (;;) {
-        const p = Math.ceil(globalPfn / size) * size;
-        if (p + size > usableEnd) return -1;
-        globalPfn = p + size;
-        if (!isDetachedRange(m, p, size)) continue;
-        return p;
+        if (pbCursor[mt]! >= 0) {
+          const pbEnd = (pbCursor[mt]! + 1) * pbPages;
+          for (let p = Math.ceil(posCursor[mt]! / size) * size; p + size <= pbEnd; p += size) {
+            if (canPlace(p, o)) {
+              posCursor[mt] = p + size;
+              return p;
+            }
+          }
+        }
+        // Next fresh pageblock with at least some detached memory.
+        while (
+          freshPb < lastPb && (done.has(freshPb) || !anyDetached(m, freshPb * pbPages, pbPages))
+        ) {
+          freshPb++;
+        }
+        if (freshPb >= lastPb) return -1;
+        pbCursor[mt] = freshPb;
+        posCursor[mt] = freshPb * pbPages;
+        m.pageblockMt[freshPb] = mt;
+        done.add(freshPb);
+        freshPb++;
       }
     };
     let placed = 0;
@@ -232,34 +275,12 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
       for (let mt = 0; mt < MIGRATE_TYPE_NAMES.length; mt++) {
         let n = c[o]![mt]!;
         while (n > 0) {
-          let p: number;
           const size = 1 << o;
-          if (o >= m.pageblockOrder) {
-            p = takeRegion(o);
-          } else {
-            p = Math.ceil(Math.max(cursor[mt]!, 0) / size) * size;
-            if (cursor[mt]! < 0 || p + size > cursorEnd[mt]!) {
-              const b = takeRegion(m.pageblockOrder);
-              if (b < 0) p = -1;
-              else {
-                p = b;
-                cursorEnd[mt] = b + m.pageblockPages;
-                m.pageblockMt[b >>> m.pageblockOrder] = mt;
-                done.add(b >>> m.pageblockOrder);
-              }
-            }
-            if (p >= 0) cursor[mt] = p + size;
-          }
+          const p = o >= m.pageblockOrder ? placeLarge(o) : placeSmall(o, mt);
           if (p < 0) {
             report.unplaced += n;
             break;
           }
-          // Never put a free block next to its free buddy: the kernel would have merged them.
-          const buddy = p ^ size;
-          if (
-            o < m.maxOrder && buddy < p && m.stateAt(m.headOf(buddy)) === PageState.BUDDY &&
-            m.headOf(buddy) === buddy && m.orderAt(buddy) === o
-          ) continue;
           if (o >= m.pageblockOrder) {
             for (let b = p >>> m.pageblockOrder; b < (p + size) >>> m.pageblockOrder; b++) {
               m.pageblockMt[b] = mt;
@@ -268,6 +289,7 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
           }
           m.placeFree(z.index, p, o, mt);
           placed++;
+          placedPages.set(z.index, (placedPages.get(z.index) ?? 0) + size);
           n--;
         }
       }
@@ -275,13 +297,19 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
     report.freeBlocks[z.name] = placed;
   }
   seedPageblockTypes(m, snap, typed);
-  // 3. Everything still detached is a pre-existing allocation.
+  // 3. Detached pages up to the managed count are pre-existing allocations, the rest holes.
   for (const z of m.zones) {
     if (!counts.has(z.index)) continue;
+    let budget = z.managedPages - (placedPages.get(z.index) ?? 0);
     for (let q = z.startPfn; q < z.endPfn;) {
       const h = m.headOf(q);
       const o = m.orderAt(h);
-      if (m.stateAt(h) === PageState.DETACHED) m.addPreexisting(z.index, h, o, m.pageblockMtOf(h));
+      if (m.stateAt(h) === PageState.DETACHED) {
+        if (budget >= 1 << o) {
+          m.addPreexisting(z.index, h, o, m.pageblockMtOf(h));
+          budget -= 1 << o;
+        } else m.setHole(h, o);
+      }
       q = h + (1 << o);
     }
   }
@@ -293,7 +321,9 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
       m.carve(pfn, 0);
       let mt = m.pageblockMtOf(pfn);
       if (mt >= MIGRATE_PCPTYPES) mt = MigrateType.MOVABLE;
-      m.pcpAdd(zi, cpu, pfn, 0, mt, true);
+      // Without pcp lists (what-if) those free pages sit in buddy instead.
+      if (m.spec.pcpEnabled) m.pcpAdd(zi, cpu, pfn, 0, mt, true);
+      else m.freeDetached(pfn, 0, cpu);
       report.pcpPages++;
     }
   }
@@ -308,4 +338,13 @@ function isDetachedRange(m: PageAllocator, pfn: number, size: number): boolean {
     q = h + (1 << m.orderAt(h));
   }
   return true;
+}
+
+function anyDetached(m: PageAllocator, pfn: number, size: number): boolean {
+  for (let q = pfn; q < pfn + size;) {
+    const h = m.headOf(q);
+    if (m.stateAt(h) === PageState.DETACHED) return true;
+    q = h + (1 << m.orderAt(h));
+  }
+  return false;
 }

@@ -9,7 +9,7 @@ const RECLAIM = GFP.DIRECT_RECLAIM | GFP.KSWAPD_RECLAIM;
 const GFP_KERNEL = RECLAIM | GFP.IO | GFP.FS;
 const GFP_HIGHUSER_MOVABLE = GFP_KERNEL | GFP.HARDWALL | GFP.HIGHMEM | GFP.MOVABLE;
 const GFP_ATOMIC = GFP.HIGH | GFP.KSWAPD_RECLAIM;
-const { UNMOVABLE, MOVABLE, RECLAIMABLE } = MigrateType;
+const { UNMOVABLE, MOVABLE } = MigrateType;
 
 /** One Normal zone of `pages` pages at pfn 0 (two order-10 blocks for 2048). */
 function oneZone(pages: number, pcp: boolean, extra: Partial<MachineSpec> = {}): MachineSpec {

@@ -1,0 +1,207 @@
+import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
+import { CallBatch } from "../../lib/calls/call_batch.ts";
+import { CallStream } from "../../lib/calls/call_stream.ts";
+import { MigrateType } from "../../lib/kernel/constants.ts";
+import { machineSpecFromZoneinfo, presetMachineSpec } from "../../lib/mm/machine_spec.ts";
+import { PageReplay, type ReplaySample } from "../../lib/replay/page_replay.ts";
+import { parseBuddyinfo } from "../../lib/snapshot/buddyinfo.ts";
+import { parsePagetypeinfo } from "../../lib/snapshot/pagetypeinfo.ts";
+import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
+import { MmInvariantError } from "../../lib/trace/diagnostics.ts";
+import { TextTraceParser } from "../../lib/trace/text_parser.ts";
+import { loadCallBatches } from "../../bench/replay_bench.ts";
+
+const DIR = "/work/shared/traces/mixed/";
+
+/** Real tracefs lines → owned call batches through the real parser and call stream. */
+function callsOf(text: string): CallBatch[] {
+  const out: CallBatch[] = [];
+  const stream = new CallStream((b) => {
+    const copy = new CallBatch(b.length);
+    for (let i = 0; i < b.length; i++) copy.call[copy.copyRow(b, i)] = b.call[i]!;
+    out.push(copy);
+  });
+  const p = new TextTraceParser((ev) => stream.push(ev));
+  p.feed(new TextEncoder().encode(text));
+  p.end();
+  stream.end();
+  return out;
+}
+
+const x86_8g = () => presetMachineSpec("x86_64", { memoryBytes: 8 * 2 ** 30 });
+
+// trace.txt.gz lines 365947-365962: a ≥v6.15 whole-block claim (extfrag only, fallback_order 10)
+// inside a pcp refill, followed by zone_locked takes of the pieces.
+const CLAIM_LINES = `
+            head-9000    [000] d..3.   460.789054: mm_page_alloc_extfrag: page=00000000abe09c7e pfn=0x187c00 alloc_order=0 fallback_order=10 pageblock_order=9 alloc_migratetype=0 fallback_migratetype=1 fragmenting=0 change_ownership=1
+            head-9000    [000] d..3.   460.789056: mm_page_alloc_zone_locked: page=0000000061d5355b pfn=0x187c01 order=0 migratetype=0 percpu_refill=1
+            head-9000    [000] d..3.   460.789057: mm_page_alloc_zone_locked: page=0000000001625c0f pfn=0x187c02 order=0 migratetype=0 percpu_refill=1
+            head-9000    [000] d..3.   460.789057: mm_page_alloc_zone_locked: page=00000000230aa610 pfn=0x187c03 order=0 migratetype=0 percpu_refill=1
+`;
+
+Deno.test("faithful: a whole-block claim retypes both pageblocks and splits under the new type", () => {
+  // One free order-10 Movable block in Normal, as a before-snapshot would say.
+  const buddyinfo = parseBuddyinfo(
+    "Node 0, zone   Normal      0      0      0      0      0      0      0      0      0      0      1 \n",
+  );
+  const r = new PageReplay({ spec: x86_8g(), snapshots: { buddyinfo } });
+  for (const b of callsOf(CLAIM_LINES)) r.apply(b);
+  const res = r.result();
+  deepStrictEqual(res.desyncs, {});
+  deepStrictEqual(res.seeded, { freeBlocksLocated: 1, pcpPagesUsed: 0 });
+  deepStrictEqual(res.fallbacks, {
+    total: 1,
+    fragmenting: 0,
+    claims: 1,
+    steals: 0,
+    byType: { "Unmovable<-Movable": 1 },
+  });
+  const normal = res.zones[2]!;
+  // 4 pages went to cpu 0's pcp list; the rest of the 1024 is split 4+8+…+512.
+  equal(normal.pcpPages, 4);
+  equal(normal.freePages, 1020);
+  deepStrictEqual(normal.freeBlocks, [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+  deepStrictEqual(normal.freeBlocksByType[MigrateType.UNMOVABLE], [
+    0,
+    0,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    1,
+    0,
+  ]);
+  equal(r.machine.pageblockMtOf(0x187c00), MigrateType.UNMOVABLE);
+  equal(r.machine.pageblockMtOf(0x187e00), MigrateType.UNMOVABLE);
+  r.machine.checkInvariants();
+});
+
+Deno.test("faithful without a snapshot: one take-untracked, then the learnt block explains the rest", () => {
+  const r = new PageReplay({ spec: x86_8g() });
+  for (const b of callsOf(CLAIM_LINES)) r.apply(b);
+  const res = r.result();
+  deepStrictEqual(res.desyncs, { "take-untracked": 1 });
+  deepStrictEqual(res.desyncExamples[0]!.message, "pfn 0x187c00 order 10 type 1");
+  deepStrictEqual(res.zones[2]!.freeBlocks, [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
+  throws(() => {
+    const s = new PageReplay({ spec: x86_8g(), strict: true });
+    for (const b of callsOf(CLAIM_LINES)) s.apply(b);
+  }, MmInvariantError);
+});
+
+// Every event for pfn 0x18de7e in lines 1-50000 of trace.txt.gz (grep -n "pfn=0x18de7e "):
+// freed on cpu 1 before it was ever seen, freed again on cpu 0 with no mm_page_alloc in between
+// (a pcp page taken by the bulk allocator), then three clean alloc/free pairs.
+const PFN_LINES = `
+             git-8672    [001] .Ns1.   460.310508: mm_page_free: page=00000000d783e31d pfn=0x18de7e order=0
+     kworker/0:1-11      [000] .....   460.330516: mm_page_free: page=00000000d783e31d pfn=0x18de7e order=0
+            head-8682    [000] .....   460.330727: mm_page_alloc: page=00000000d783e31d pfn=0x18de7e order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+     ksoftirqd/0-14      [000] ..s..   460.338553: mm_page_free: page=00000000d783e31d pfn=0x18de7e order=0
+          base64-8695    [000] ...1.   460.346635: mm_page_alloc: page=00000000d783e31d pfn=0x18de7e order=0 migratetype=0 gfp_flags=GFP_NOWAIT
+          base64-8695    [000] .....   460.346638: mm_page_free: page=00000000d783e31d pfn=0x18de7e order=0
+          base64-8695    [000] .....   460.346676: mm_page_alloc: page=00000000d783e31d pfn=0x18de7e order=0 migratetype=0 gfp_flags=GFP_KERNEL_ACCOUNT|__GFP_ZERO|__GFP_COMP
+          <idle>-0       [000] .Ns1.   460.370460: mm_page_free: page=00000000d783e31d pfn=0x18de7e order=0
+`;
+
+Deno.test("faithful: frees go to the freeing CPU's pcp list, allocs take from it; surprises are named", () => {
+  const r = new PageReplay({ spec: x86_8g() });
+  for (const b of callsOf(PFN_LINES)) r.apply(b);
+  const res = r.result();
+  deepStrictEqual(res.calls, { page_alloc: 3, page_free: 5 });
+  deepStrictEqual(res.desyncs, { "free-untracked": 1, "double-free": 1 });
+  deepStrictEqual(res.desyncExamples.map((e) => e.kind), ["free-untracked", "double-free"]);
+  // The page ends on cpu 0's pcp list.
+  deepStrictEqual(r.machine.pcpListPfns(2, 0, 0, MigrateType.MOVABLE), [0x18de7e]);
+  equal(res.zones[2]!.pcpPages, 1);
+});
+
+Deno.test("policy: a split non-compound block freed page by page returns every page", () => {
+  const spec = presetMachineSpec("x86_64", { memoryBytes: 2 ** 30 });
+  const r = new PageReplay({ spec, mode: "policy" });
+  const start = r.machine.zones.reduce((a, z) => a + z.freePages, 0);
+  const lines = [
+    "  kworker-1 [000] ..... 1.000001: mm_page_alloc: page=0000000000000001 pfn=0x200010 order=2 migratetype=0 gfp_flags=GFP_KERNEL",
+    "  kworker-1 [000] ..... 1.000002: mm_page_free: page=0000000000000001 pfn=0x200012 order=0",
+    "  kworker-1 [000] ..... 1.000003: mm_page_free: page=0000000000000001 pfn=0x200010 order=0",
+    "  kworker-1 [001] ..... 1.000004: mm_page_free: page=0000000000000001 pfn=0x200013 order=0",
+    "  kworker-1 [001] ..... 1.000005: mm_page_free: page=0000000000000001 pfn=0x200011 order=0",
+  ].join("\n") + "\n";
+  for (const b of callsOf(lines)) r.apply(b);
+  const res = r.result();
+  deepStrictEqual(res.desyncs, {});
+  equal(res.liveAllocations, 0);
+  r.machine.drainAllPages();
+  r.machine.checkInvariants();
+  equal(r.machine.zones.reduce((a, z) => a + z.freePages, 0), start);
+});
+
+Deno.test("whole shared capture, faithful, seeded from before.*: desyncs counted, end state ≈ after.*", async () => {
+  const zoneinfo = parseZoneinfo(Deno.readTextFileSync(DIR + "before.zoneinfo"));
+  const snapshots = {
+    zoneinfo,
+    buddyinfo: parseBuddyinfo(Deno.readTextFileSync(DIR + "before.buddyinfo")),
+    pagetypeinfo: parsePagetypeinfo(Deno.readTextFileSync(DIR + "before.pagetypeinfo")),
+  };
+  const samples: number[] = [];
+  const r = new PageReplay({
+    spec: machineSpecFromZoneinfo(zoneinfo),
+    snapshots,
+    sampleEveryCalls: 100_000,
+    onSample: (s: ReplaySample) => samples.push(s.machine.zoneViews[2]!.freePages),
+  });
+  for (const b of await loadCallBatches(DIR + "trace.txt.gz")) r.apply(b);
+  const res = r.result();
+  // Counts by `zcat trace.txt.gz | grep -c ": mm_page_alloc: "` etc.
+  equal(res.calls.page_alloc, 128433);
+  equal(res.calls.page_free, 126031);
+  equal(res.calls.buddy_take, 9995);
+  equal(res.calls.pcp_drain, 10952);
+  equal(res.calls.fallback, 3);
+  equal(res.fallbacks.claims, 3);
+  equal(res.failures.total, 0);
+  equal(samples.length, 9); // 966163 calls
+  const pageCalls = 128433 + 126031 + 9995 + 10952 + 3;
+  const desyncs = Object.values(res.desyncs).reduce((a, b) => a + b, 0);
+  console.log("desyncs", res.desyncs, "seeded", res.seeded);
+  ok(desyncs < pageCalls / 100, `${desyncs} desyncs in ${pageCalls} page calls`);
+  // DMA and DMA32 are untouched by the workload: exactly after.buddyinfo.
+  const after = parseBuddyinfo(Deno.readTextFileSync(DIR + "after.buddyinfo"));
+  deepStrictEqual(res.zones[0]!.freeBlocks, after[0]!.freeBlocks);
+  deepStrictEqual(res.zones[1]!.freeBlocks, after[1]!.freeBlocks);
+  // Normal ends within 0.5% of after.zoneinfo's `pages free` (241722).
+  const afterFree = parseZoneinfo(Deno.readTextFileSync(DIR + "after.zoneinfo"))[2]!.freePages;
+  ok(
+    Math.abs(res.zones[2]!.freePages - afterFree) < afterFree * 0.005,
+    `${res.zones[2]!.freePages}`,
+  );
+  r.machine.checkInvariants();
+});
+
+Deno.test("whole shared capture, policy: same calls on the same machine, and a what-if without pcp", async () => {
+  const zoneinfo = parseZoneinfo(Deno.readTextFileSync(DIR + "before.zoneinfo"));
+  const snapshots = {
+    zoneinfo,
+    pagetypeinfo: parsePagetypeinfo(Deno.readTextFileSync(DIR + "before.pagetypeinfo")),
+  };
+  const batches = await loadCallBatches(DIR + "trace.txt.gz");
+  const spec = machineSpecFromZoneinfo(zoneinfo);
+  const r = new PageReplay({ spec, snapshots, mode: "policy" });
+  // Seeding reproduces before.buddyinfo exactly.
+  const before = parseBuddyinfo(Deno.readTextFileSync(DIR + "before.buddyinfo"));
+  deepStrictEqual(r.result().zones.map((z) => z.freeBlocks), before.map((b) => b.freeBlocks));
+  for (const b of batches) r.apply(b);
+  const res = r.result();
+  equal(res.mode, "policy");
+  // The 4 trace pfns allocated twice without a free (bulk allocator in between).
+  deepStrictEqual(res.desyncs, { "alloc-allocated": 4 });
+  equal(res.failures.total, 0);
+  r.machine.checkInvariants();
+  const noPcp = new PageReplay({ spec: { ...spec, pcpEnabled: false }, snapshots, mode: "policy" });
+  for (const b of batches) noPcp.apply(b);
+  const res2 = noPcp.result();
+  equal(res2.zones.reduce((a, z) => a + z.pcpPages, 0), 0);
+  noPcp.machine.checkInvariants();
+});
