@@ -27,7 +27,14 @@ import {
 } from "./slab_metrics.ts";
 import { ZoneEventKind, ZoneMetrics, ZoneMetricsResult, ZoneSample } from "./zone_metrics.ts";
 
-/** Everything the metrics layer measured, as plain data (input of `buildReport`). */
+/** Everything the metrics layer measured, as plain data (input of `buildReport`). *
+ * @example
+ * ```ts
+ * import { KmemMetrics } from "./kmem_metrics.ts";
+ * const r = new KmemMetrics().finish();
+ * r.zones.length; // 0
+ * ```
+ */
 export interface MetricsResult {
   /** Per zone, in the order zones were first seen. */
   zones: ZoneMetricsResult[];
@@ -97,9 +104,19 @@ export class KmemMetrics {
     this.#zone(s.node ?? 0, s.zone).addSample(s);
   }
 
-  /** A would-be kswapd wake, direct-reclaim entry or allocation failure in a zone. */
-  addZoneEvent(tsNs: number, zone: string, kind: ZoneEventKind, order = 0, node = 0): void {
-    this.#zone(node, zone).addEvent(tsNs, kind, order);
+  /**
+   * `count` would-be kswapd wakes, direct-reclaim entries or allocation failures (of `order`)
+   * in a zone at `tsNs`.
+   */
+  addZoneEvent(
+    tsNs: number,
+    zone: string,
+    kind: ZoneEventKind,
+    order = 0,
+    node = 0,
+    count = 1,
+  ): void {
+    this.#zone(node, zone).addEvent(tsNs, kind, order, count);
   }
 
   /** A zone's pageblock census at one moment. */

@@ -10,7 +10,14 @@ import { MIGRATE_TYPE_NAMES, MIGRATE_TYPES, PAGEBLOCK_ORDER } from "../kernel/co
 /** Migratetype value marking a pageblock that is a hole / not online (no pages in the zone). */
 export const PAGEBLOCK_ABSENT = 255;
 
-/** Snapshot of every pageblock of a zone (plain data, filled by the replay). */
+/** Snapshot of every pageblock of a zone (plain data, filled by the replay). *
+ * @example
+ * ```ts
+ * import type { PageblockMap } from "./pageblock_map.ts";
+ * const m: PageblockMap = { tsNs: 0, label: "end", node: 0, zone: "DMA", startPfn: 0,
+ *   pageblockOrder: 9, migratetype: Uint8Array.of(0, 1), freePages: Uint32Array.of(0, 512) };
+ * ```
+ */
 export interface PageblockMap {
   /** Trace time in ns. */
   tsNs: number;
@@ -93,5 +100,63 @@ export function pageblockStartPfn(
   return map.startPfn + index * 2 ** map.pageblockOrder;
 }
 
-/** Default pageblock order for maps built on x86-64 (re-exported for callers). */
-export const DEFAULT_PAGEBLOCK_ORDER = PAGEBLOCK_ORDER;
+/** Per-pageblock arrays of a whole machine, as the replay keeps them (index = pfn >> order). */
+export interface PageblockArrays {
+  /** Migratetype per pageblock. */
+  pageblockMt: ArrayLike<number>;
+  /** Zone index per pageblock (blocks of other zones or holes are skipped). */
+  pageblockZone: ArrayLike<number>;
+  /** Optional free buddy pages per pageblock (0 when omitted). */
+  freePagesPerBlock?: ArrayLike<number>;
+  /** Pageblock order (default PAGEBLOCK_ORDER, 9 on x86-64). */
+  pageblockOrder?: number;
+}
+
+/**
+ * Cuts one zone's pageblock map out of machine-wide per-pageblock arrays.
+ *
+ * @example
+ * ```ts
+ * import { pageblockMapOfZone } from "./pageblock_map.ts";
+ * const m = pageblockMapOfZone(
+ *   { pageblockMt: Uint8Array.of(1, 0, 1, 2), pageblockZone: Uint8Array.of(1, 2, 2, 2) },
+ *   { tsNs: 5, label: "end", node: 0, zone: "Normal", zoneIndex: 2, startPfn: 512, endPfn: 2048 },
+ * );
+ * [m.startPfn, Array.from(m.migratetype)]; // [512, [0, 1, 2]]
+ * ```
+ */
+export function pageblockMapOfZone(
+  arrays: PageblockArrays,
+  z: {
+    tsNs: number;
+    label: string;
+    node: number;
+    zone: string;
+    zoneIndex: number;
+    startPfn: number;
+    endPfn: number;
+  },
+): PageblockMap {
+  const order = arrays.pageblockOrder ?? PAGEBLOCK_ORDER;
+  const first = Math.floor(z.startPfn / 2 ** order);
+  const end = Math.ceil(z.endPfn / 2 ** order);
+  const n = Math.max(0, end - first);
+  const migratetype = new Uint8Array(n);
+  const freePages = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const b = first + i;
+    const inZone = arrays.pageblockZone[b] === z.zoneIndex;
+    migratetype[i] = inZone ? arrays.pageblockMt[b] ?? PAGEBLOCK_ABSENT : PAGEBLOCK_ABSENT;
+    freePages[i] = inZone ? arrays.freePagesPerBlock?.[b] ?? 0 : 0;
+  }
+  return {
+    tsNs: z.tsNs,
+    label: z.label,
+    node: z.node,
+    zone: z.zone,
+    startPfn: first * 2 ** order,
+    pageblockOrder: order,
+    migratetype,
+    freePages,
+  };
+}

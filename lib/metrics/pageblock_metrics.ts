@@ -15,7 +15,15 @@ import {
   toSeriesSet,
 } from "./series_downsampler.ts";
 
-/** Pageblock census of one zone at one moment (plain data from the replay or pagetypeinfo). */
+/** Pageblock census of one zone at one moment (plain data from the replay or pagetypeinfo). *
+ * @example
+ * ```ts
+ * import type { PageblockSample } from "./pageblock_metrics.ts";
+ * // pagetypeinfo "Number of blocks type" of the real Normal zone (after):
+ * const s: PageblockSample = { tsNs: 463_629_830_000, zone: "Normal",
+ *   blocksByType: [337, 1811, 92, 0, 0, 0] };
+ * ```
+ */
 export interface PageblockSample {
   tsNs: number;
   node?: number;
@@ -30,6 +38,16 @@ export interface PageblockSample {
  * One migratetype fallback. `fragmenting` is the kernel's `fragmenting` field (the fallback
  * took a block smaller than a pageblock from another type's pageblock); `changeOwnership`
  * that the pageblock was retyped to the allocation's type. A caller may reuse one object.
+ *
+ * @example
+ * ```ts
+ * import type { FallbackEvent } from "./pageblock_metrics.ts";
+ * // mm_page_alloc_extfrag: alloc_order=0 fallback_order=10 alloc_migratetype=0
+ * // fallback_migratetype=1 fragmenting=0 change_ownership=1 (comm head)
+ * const e: FallbackEvent = { tsNs: 460_789_054_000, allocOrder: 0, fallbackOrder: 10,
+ *   allocMigratetype: 0, fallbackMigratetype: 1, fragmenting: false, changeOwnership: true,
+ *   comm: "head" };
+ * ```
  */
 export interface FallbackEvent {
   tsNs: number;
@@ -210,4 +228,31 @@ function topByTotal(map: Map<string, FallbackKeyCount>, n: number): FallbackKeyC
     .sort((a, b) => b.total - a.total || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
     .slice(0, n)
     .map((c) => ({ ...c }));
+}
+
+/**
+ * Pageblocks per migratetype of one zone from per-pageblock arrays (the replay's
+ * `pageblockMt` / `pageblockZone`, indexed by pfn >> pageblock order), into `out` (reused).
+ *
+ * @example
+ * ```ts
+ * import { countPageblocksByType } from "./pageblock_metrics.ts";
+ * const out = new Float64Array(6);
+ * countPageblocksByType(Uint8Array.of(0, 1, 1, 2), Uint8Array.of(2, 2, 1, 2), 2, out);
+ * Array.from(out); // [1, 1, 1, 0, 0, 0]
+ * ```
+ */
+export function countPageblocksByType(
+  pageblockMt: ArrayLike<number>,
+  pageblockZone: ArrayLike<number>,
+  zoneIndex: number,
+  out: Float64Array,
+): Float64Array {
+  out.fill(0);
+  for (let b = 0; b < pageblockMt.length; b++) {
+    if (pageblockZone[b] !== zoneIndex) continue;
+    const mt = pageblockMt[b]!;
+    if (mt < out.length) out[mt]! += 1;
+  }
+  return out;
 }

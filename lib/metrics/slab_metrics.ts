@@ -12,7 +12,15 @@
 import { PAGE_SIZE_4K_BYTES } from "../kernel/constants.ts";
 import { SeriesDownsampler, SeriesSet, toSeriesSet } from "./series_downsampler.ts";
 
-/** One cache at one moment (the columns of /proc/slabinfo, or the slab model's counters). */
+/** One cache at one moment (the columns of /proc/slabinfo, or the slab model's counters). *
+ * @example
+ * ```ts
+ * import type { SlabCacheSample } from "./slab_metrics.ts";
+ * // slabinfo: "bio-120  192  192  128  32  1 : tunables 0 0 0 : slabdata 6 6 0"
+ * const s: SlabCacheSample = { tsNs: 0, cache: "bio-120", activeObjs: 192, numObjs: 192,
+ *   objSizeBytes: 128, objsPerSlab: 32, pagesPerSlab: 1, numSlabs: 6 };
+ * ```
+ */
 export interface SlabCacheSample {
   tsNs: number;
   cache: string;
@@ -25,7 +33,15 @@ export interface SlabCacheSample {
   numSlabs: number;
 }
 
-/** Allocation statistics of one call site (plain data from the slab model, at trace end). */
+/** Allocation statistics of one call site (plain data from the slab model, at trace end). *
+ * @example
+ * ```ts
+ * import type { SlabCallSiteStat } from "./slab_metrics.ts";
+ * const s: SlabCallSiteStat = { callSite: "alloc_fdtable+0x55/0x140", cache: "kmalloc-64",
+ *   allocs: 10, frees: 9, liveObjs: 1, liveBytesReq: 56, liveBytesAlloc: 64,
+ *   totalWasteBytes: 80, oldestLiveTsNs: 460_302_152_000 };
+ * ```
+ */
 export interface SlabCallSiteStat {
   /** Symbol+offset (`alloc_fdtable+0x55/0x140`) or hex address. */
   callSite: string;

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { MIGRATE_TYPE_NAMES, NR_PAGE_ORDERS } from "../kernel/constants.ts";
+import { MIGRATE_TYPE_NAMES, MIGRATE_TYPES, NR_PAGE_ORDERS } from "../kernel/constants.ts";
 import { CounterSet, EventCounterSeries, toCounterSet } from "./event_counter_series.ts";
 import { FRAG_INDEX_SCALE, fragmentationIndexes, largestFreeOrder } from "./fragmentation_index.ts";
 import {
@@ -22,6 +22,14 @@ import {
 /**
  * State of one zone at one moment, as the replay's sampling hook (or a /proc snapshot) gives it.
  * Arrays may be reused by the caller between calls: they are read, never kept.
+ *
+ * @example
+ * ```ts
+ * import type { ZoneSample } from "./zone_metrics.ts";
+ * // /proc/buddyinfo + zoneinfo of the real DMA zone:
+ * const s: ZoneSample = { tsNs: 460_302_128_000, zone: "DMA", freePages: 3840,
+ *   freeBlocks: [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3], minPages: 33, lowPages: 41, highPages: 49 };
+ * ```
  */
 export interface ZoneSample {
   /** Trace time in ns. */
@@ -33,9 +41,14 @@ export interface ZoneSample {
   /** NR_FREE_PAGES: free pages in the buddy lists (pcp pages excluded). */
   freePages: number;
   /** `free_area[order].nr_free`, orders 0..10 (what /proc/buddyinfo prints). */
-  freeBlocks: ArrayLike<number>;
+  freeBlocks?: ArrayLike<number>;
   /** Optional `[migratetype][order]` free-list lengths (what /proc/pagetypeinfo prints). */
   freeBlocksByType?: ArrayLike<ArrayLike<number>>;
+  /**
+   * Alternative to the two above: free-list lengths flat, index `order * MIGRATE_TYPES + mt`
+   * (the replay's `ZoneView.nrFree` layout); per-order totals and per-type pages follow from it.
+   */
+  freeBlocksByOrderType?: ArrayLike<number>;
   /** WMARK_MIN in pages (without boost). */
   minPages: number;
   /** WMARK_LOW in pages. */
@@ -46,7 +59,13 @@ export interface ZoneSample {
   boostPages?: number;
 }
 
-/** Kinds of discrete zone events the replay reports. */
+/** Kinds of discrete zone events the replay reports. *
+ * @example
+ * ```ts
+ * import { ZoneEventKind } from "./zone_metrics.ts";
+ * ZoneEventKind.DIRECT_RECLAIM; // 1
+ * ```
+ */
 export const ZoneEventKind = {
   /** The emulated allocation would have woken kswapd (free below low + boost in the slow path). */
   KSWAPD_WAKE: 0,
@@ -61,7 +80,14 @@ export type ZoneEventKind = typeof ZoneEventKind[keyof typeof ZoneEventKind];
 /** Names of {@linkcode ZoneEventKind} values, index = kind. */
 export const ZONE_EVENT_NAMES = ["kswapd_wake", "direct_reclaim", "alloc_failure"] as const;
 
-/** Everything measured for one zone, as plain data. */
+/** Everything measured for one zone, as plain data. *
+ * @example
+ * ```ts
+ * import { ZoneMetrics } from "./zone_metrics.ts";
+ * const r = new ZoneMetrics("DMA").finish();
+ * r.pages.names; // ["free", "min", "low", "high", "boost"]
+ * ```
+ */
 export interface ZoneMetricsResult {
   node: number;
   zone: string;
@@ -162,7 +188,18 @@ export class ZoneMetrics {
     if (s.freePages <= s.highPages) this.#below.high++;
 
     const fb = this.#scratch;
-    for (let o = 0; o < NR_PAGE_ORDERS; o++) fb[o] = s.freeBlocks[o] ?? 0;
+    const flat = s.freeBlocksByOrderType;
+    if (s.freeBlocks) {
+      for (let o = 0; o < NR_PAGE_ORDERS; o++) fb[o] = s.freeBlocks[o] ?? 0;
+    } else if (flat) {
+      for (let o = 0; o < NR_PAGE_ORDERS; o++) {
+        let n = 0;
+        for (let mt = 0; mt < MIGRATE_TYPES; mt++) n += flat[o * MIGRATE_TYPES + mt] ?? 0;
+        fb[o] = n;
+      }
+    } else {
+      throw new RangeError("ZoneSample needs freeBlocks or freeBlocksByOrderType");
+    }
     this.#freeBlocks.add(s.tsNs, fb);
     this.#one[0] = largestFreeOrder(fb);
     this.#largest.add(s.tsNs, this.#one);
@@ -172,31 +209,33 @@ export class ZoneMetrics {
     if (this.#lastFreeBlocks === null) this.#lastFreeBlocks = new Array(NR_PAGE_ORDERS).fill(0);
     for (let o = 0; o < NR_PAGE_ORDERS; o++) this.#lastFreeBlocks[o] = fb[o]!;
 
-    if (s.freeBlocksByType) {
-      const nTypes = s.freeBlocksByType.length;
+    if (s.freeBlocksByType || (flat && !s.freeBlocks)) {
       if (this.#byType === null) {
-        this.#byType = new SeriesDownsampler(
-          MIGRATE_TYPE_NAMES.slice(0, Math.max(nTypes, 1)).map(String),
-          this.#maxPoints,
-        );
+        this.#byType = new SeriesDownsampler(MIGRATE_TYPE_NAMES.map(String), this.#maxPoints);
       }
-      const k = this.#byType.seriesCount;
       const perType = this.#typeRow;
-      for (let mt = 0; mt < k; mt++) {
-        const lists = s.freeBlocksByType[mt];
+      for (let mt = 0; mt < MIGRATE_TYPES; mt++) {
         let pages = 0;
-        if (lists) { for (let o = 0; o < NR_PAGE_ORDERS; o++) pages += (lists[o] ?? 0) * 2 ** o; }
+        const lists = s.freeBlocksByType?.[mt];
+        for (let o = 0; o < NR_PAGE_ORDERS; o++) {
+          const n = s.freeBlocksByType ? lists?.[o] ?? 0 : flat![o * MIGRATE_TYPES + mt] ?? 0;
+          pages += n * 2 ** o;
+        }
         perType[mt] = pages;
       }
       this.#byType.add(s.tsNs, perType);
     }
   }
 
-  /** Counts a zone event (`order` is used for allocation failures). */
-  addEvent(tsNs: number, kind: ZoneEventKind, order = 0): void {
-    this.#events.add(tsNs, kind);
+  /**
+   * Counts `count` zone events of one kind at `tsNs` (`order` is used for allocation failures;
+   * a count lets a sampler pass the growth of a cumulative counter since the last sample).
+   */
+  addEvent(tsNs: number, kind: ZoneEventKind, order = 0, count = 1): void {
+    if (count <= 0) return;
+    this.#events.add(tsNs, kind, count);
     if (kind === ZoneEventKind.ALLOC_FAILURE) {
-      this.#failures.add(tsNs, Math.min(Math.max(order, 0), NR_PAGE_ORDERS - 1));
+      this.#failures.add(tsNs, Math.min(Math.max(order, 0), NR_PAGE_ORDERS - 1), count);
     }
   }
 

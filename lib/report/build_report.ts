@@ -16,7 +16,13 @@ import { buildReportContent } from "./report_content.ts";
 import type { ReportInput } from "./report_input.ts";
 import { inlineCsvData, renderSvg, withoutTooltipLayers } from "./svg_chart_renderer.ts";
 
-/** The report's files: name → text or bytes. */
+/** The report's files: name → text or bytes. *
+ * @example
+ * ```ts
+ * import type { ReportFiles } from "./build_report.ts";
+ * const r: ReportFiles = { files: new Map([["summary.json", "{}\n"]]) };
+ * ```
+ */
 export interface ReportFiles {
   files: Map<string, string | Uint8Array>;
 }

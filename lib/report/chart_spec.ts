@@ -11,7 +11,14 @@ import { MIGRATE_TYPE_NAMES } from "../kernel/constants.ts";
 /** A Vega-Lite specification (JSON object). */
 export type VlSpec = Record<string, unknown>;
 
-/** One chart of the report. */
+/** One chart of the report. *
+ * @example
+ * ```ts
+ * import { barChart, type ChartDef } from "./chart_spec.ts";
+ * const c: ChartDef = barChart({ name: "n", title: "t", description: "", table: "n.csv",
+ *   parse: {}, category: { field: "k", title: "k" }, value: { field: "v", title: "v" } });
+ * ```
+ */
 export interface ChartDef {
   /** File stem: `<name>.vl.json`, element id `chart-<name>`. */
   name: string;

@@ -9,7 +9,14 @@ import Papa from "papaparse";
 /** A cell: numbers are written in full precision, strings quoted when needed. */
 export type Cell = string | number | boolean;
 
-/** A tidy table: `columns` names (with units, e.g. `free_pages`, `ts_s`), `rows` of cells. */
+/** A tidy table: `columns` names (with units, e.g. `free_pages`, `ts_s`), `rows` of cells. *
+ * @example
+ * ```ts
+ * import type { TidyTable } from "./csv_table.ts";
+ * const t: TidyTable = { file: "zone_pages.csv", title: "Free pages",
+ *   columns: ["zone", "ts_s", "series", "pages"], rows: [["DMA", 460.302128, "free", 3840]] };
+ * ```
+ */
 export interface TidyTable {
   /** File name, e.g. `zone_pages.csv`. */
   file: string;

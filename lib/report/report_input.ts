@@ -21,7 +21,15 @@
 
 import type { MetricsResult } from "../metrics/kmem_metrics.ts";
 
-/** What the summary cards at the top of the page show. */
+/** What the summary cards at the top of the page show. *
+ * @example
+ * ```ts
+ * import type { TraceSummary } from "./report_input.ts";
+ * const s: TraceSummary = { traceName: "trace.dat", traceFormat: "trace.dat v7",
+ *   kernelRelease: "6.18.44-fc-v657", firstTsNs: 460_302_128_000, lastTsNs: 463_629_830_000,
+ *   events: 1_065_358, lostEvents: 0, desyncs: 0 };
+ * ```
+ */
 export interface TraceSummary {
   /** Trace file (or bundle) name as given on the command line; shown as text. */
   traceName: string;
@@ -52,7 +60,18 @@ export interface TraceSummary {
   generator?: string;
 }
 
-/** Input of `buildReport`. */
+/** Input of `buildReport`. *
+ * @example
+ * ```ts
+ * import type { ReportInput } from "./report_input.ts";
+ * import { KmemMetrics } from "../metrics/kmem_metrics.ts";
+ * const input: ReportInput = {
+ *   summary: { traceName: "t", traceFormat: "text", kernelRelease: "", firstTsNs: 0,
+ *     lastTsNs: 1, events: 0, lostEvents: 0, desyncs: 0 },
+ *   metrics: new KmemMetrics().finish(),
+ * };
+ * ```
+ */
 export interface ReportInput {
   summary: TraceSummary;
   metrics: MetricsResult;

@@ -78,3 +78,31 @@ Deno.test("watermark crossings and zone events are counted exactly", () => {
   assert.equal(r.extfrag.stats[1]!.last, 467);
   assert.equal(r.largestOrder.stats[0]!.last, 0);
 });
+
+Deno.test("the replay's flat nr_free[order * MIGRATE_TYPES + mt] layout gives the same metrics", () => {
+  const after = readSnapshotZones("after")[2]!;
+  const flat = new Float64Array(11 * 6);
+  after.byType.forEach((lists, mt) => lists.forEach((n, o) => (flat[o * 6 + mt] = n)));
+  const a = new ZoneMetrics("Normal");
+  const b = new ZoneMetrics("Normal");
+  a.addSample(sample(after, MIXED_LAST_TS_NS));
+  const { freeBlocks: _fb, freeBlocksByType: _bt, ...rest } = sample(after, MIXED_LAST_TS_NS);
+  b.addSample({ ...rest, freeBlocksByOrderType: flat });
+  const ra = a.finish();
+  const rb = b.finish();
+  // pagetypeinfo rows add up to buddyinfo (671 = 182 + 489 + 0 at order 0, …).
+  assert.deepEqual(rb.lastFreeBlocks, [671, 5358, 3006, 177, 110, 101, 619, 648, 181, 8, 38]);
+  assert.deepEqual(rb.unusable.stats, ra.unusable.stats);
+  assert.deepEqual(rb.freePagesByType!.stats, ra.freePagesByType!.stats);
+  assert.throws(() => b.addSample({ ...rest }), RangeError);
+});
+
+Deno.test("cumulative counters can be passed as counts", () => {
+  const m = new ZoneMetrics("Normal");
+  m.addEvent(10, ZoneEventKind.KSWAPD_WAKE, 0, 5);
+  m.addEvent(20, ZoneEventKind.KSWAPD_WAKE, 0, 0);
+  m.addEvent(30, ZoneEventKind.ALLOC_FAILURE, 4, 2);
+  const r = m.finish();
+  assert.deepEqual(r.events.totals, [5, 0, 2]);
+  assert.equal(r.failuresByOrder.totals[4], 2);
+});
