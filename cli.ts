@@ -17,6 +17,17 @@ import { ptrHex } from "./lib/trace/event_batch.ts";
 import type { StringTable } from "./lib/trace/string_table.ts";
 import { type ImportOptions, type ImportSummary, importTrace } from "./lib/trace/trace_import.ts";
 import { bundleLayout } from "./lib/snapshot/bundle_layout.ts";
+import { parseSnapshotSet, type SnapshotPair } from "./lib/snapshot/bundle.ts";
+import { parseZoneinfo } from "./lib/snapshot/zoneinfo.ts";
+import {
+  type ArchName,
+  machineSpecFromZoneinfo,
+  presetMachineSpec,
+} from "./lib/mm/machine_spec.ts";
+import type { MachineSpec } from "./lib/mm/machine_spec.ts";
+import { replayTrace, type ReplayTraceResult } from "./lib/replay/replay_trace.ts";
+import type { ReplayMode } from "./lib/replay/page_replay_result.ts";
+import { type SlabSortKey, sortSlabRows } from "./lib/slab/slab_replay.ts";
 
 const READ_CHUNK_BYTES = 1 << 20;
 const PROGRESS_MIN_BYTES = 32 << 20;
@@ -299,6 +310,350 @@ program
     o.push(`lines ${JSON.stringify(s.lines)} lost ${JSON.stringify(s.lost)}`);
     console.error(o.join("\n"));
   });
+
+/** `2GiB`, `512M`, `4096k`, `1073741824` → bytes. */
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError(`not a size: ${text} (use e.g. 2GiB, 512M)`);
+  const mult: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+function parseIntArg(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`not a whole number: ${text}`);
+  return n;
+}
+
+interface ReplayFlags extends CommonFlags {
+  mode: ReplayMode;
+  machine?: string;
+  arch?: ArchName;
+  memory?: number;
+  pageSize?: number;
+  maxOrder?: number;
+  pageblockOrder?: number;
+  mobilityGrouping: boolean;
+  pcp: boolean;
+  minFreeKbytes?: number;
+  watermarkScaleFactor?: number;
+  cpus?: number;
+  json?: boolean;
+}
+
+function addReplayOptions(cmd: Command): Command {
+  return cmd
+    .addOption(formatOption())
+    .option("--buffer <name>", "trace.dat instance to read")
+    .option("--strict", "the first malformed line or desync is an error")
+    .addOption(
+      new Option("--mode <mode>", "replay the recorded pfns, or let the emulator choose")
+        .choices(["faithful", "policy"]).default("faithful"),
+    )
+    .option("--machine <zoneinfo>", "a /proc/zoneinfo file defining the machine exactly")
+    .addOption(
+      new Option("--arch <preset>", "zone layout preset when no zoneinfo is given")
+        .choices(["x86_64", "i386", "arm64"]),
+    )
+    .option("--memory <size>", "installed memory of the preset, e.g. 2GiB", parseSize)
+    .option("--page-size <size>", "page size: 4KiB, 8KiB, 16KiB, 64KiB", parseSize)
+    .option("--max-order <n>", "MAX_PAGE_ORDER (default 10)", parseIntArg)
+    .option("--pageblock-order <n>", "pageblock order (default 9)", parseIntArg)
+    .option("--no-mobility-grouping", "every request UNMOVABLE (page_group_by_mobility_disabled)")
+    .option("--no-pcp", "no per-cpu page lists")
+    .option("--min-free-kbytes <n>", "vm.min_free_kbytes (recomputes watermarks)", parseIntArg)
+    .option("--watermark-scale-factor <n>", "vm.watermark_scale_factor", parseIntArg)
+    .option("--cpus <n>", "CPUs of the emulated machine", parseIntArg)
+    .option("--json", "print one JSON object (see README)");
+}
+
+/** Reads the bundle's snapshots; builds the machine from the flags. */
+async function machineFor(
+  input: TraceInput,
+  flags: ReplayFlags,
+): Promise<{ spec: MachineSpec | undefined; snapshots: SnapshotPair; notes: string[] }> {
+  const notes: string[] = [];
+  const snapshots = parseSnapshotSet(input.snapshots);
+  const presetWanted = flags.arch !== undefined || flags.memory !== undefined ||
+    flags.pageSize !== undefined;
+  let spec: MachineSpec | undefined;
+  if (flags.machine) {
+    spec = machineSpecFromZoneinfo(
+      parseZoneinfo(await Deno.readTextFile(flags.machine), flags.machine),
+      flags.arch ?? "x86_64",
+    );
+    notes.push(`machine from ${flags.machine}`);
+  } else if (snapshots.before.zoneinfo && !presetWanted) {
+    spec = machineSpecFromZoneinfo(snapshots.before.zoneinfo, flags.arch ?? "x86_64");
+    notes.push(`machine from before.zoneinfo of ${input.bundleDir}`);
+  } else {
+    let memoryBytes = flags.memory;
+    if (memoryBytes === undefined) {
+      memoryBytes = await guessMemoryBytes(input, flags);
+      notes.push(
+        `no zoneinfo: memory sized from the highest pfn in the trace (${
+          (memoryBytes / 2 ** 30).toFixed(0)
+        } GiB); pass --machine or --memory to choose`,
+      );
+    }
+    spec = presetMachineSpec(flags.arch ?? "x86_64", {
+      memoryBytes,
+      pageSizeBytes: flags.pageSize,
+      maxOrder: flags.maxOrder,
+      pageblockOrder: flags.pageblockOrder,
+      cpus: flags.cpus,
+    });
+  }
+  if (presetWanted && snapshots.before.zoneinfo) {
+    // A what-if machine cannot start from the real machine's free lists.
+    snapshots.before = { slabinfo: snapshots.before.slabinfo };
+    notes.push("what-if machine: before-snapshots of the real machine not used for seeding");
+  }
+  spec.mobilityGrouping = flags.mobilityGrouping && spec.mobilityGrouping;
+  spec.pcpEnabled = flags.pcp && spec.pcpEnabled;
+  if (flags.minFreeKbytes !== undefined) {
+    spec.minFreeKbytes = flags.minFreeKbytes;
+    for (const z of spec.zones) delete z.watermarks;
+  }
+  if (flags.watermarkScaleFactor !== undefined) {
+    spec.watermarkScaleFactor = flags.watermarkScaleFactor;
+    for (const z of spec.zones) delete z.watermarks;
+  }
+  if (flags.maxOrder !== undefined) spec.maxOrder = flags.maxOrder;
+  if (flags.pageblockOrder !== undefined) spec.pageblockOrder = flags.pageblockOrder;
+  if (flags.cpus !== undefined) spec.cpus = flags.cpus;
+  return { spec, snapshots, notes };
+}
+
+/** One pass over the trace to find the highest pfn (only when nothing says how big memory is). */
+async function guessMemoryBytes(input: TraceInput, flags: CommonFlags): Promise<number> {
+  if (input.path === "-") return 16 * 2 ** 30;
+  let maxPfn = 0;
+  await runImport(input, flags, (b) => {
+    for (let i = 0; i < b.length; i++) if (b.pfn[i]! > maxPfn) maxPfn = b.pfn[i]!;
+  });
+  const gib = Math.max(1, Math.ceil(((maxPfn + 1024) * 4096) / 2 ** 30));
+  return gib * 2 ** 30;
+}
+
+async function runReplay(
+  trace: string,
+  flags: ReplayFlags,
+  extra: { slab?: boolean; metrics?: boolean } = {},
+): Promise<{ r: ReplayTraceResult; notes: string[]; input: TraceInput }> {
+  const input = await resolveInput(trace);
+  const { spec, snapshots, notes } = await machineFor(input, flags);
+  const progress = progressFor(input);
+  try {
+    const r = await replayTrace(openStream(input), {
+      file: input.displayName,
+      format: (flags.format ?? "auto") as ImportOptions["format"],
+      strict: flags.strict ?? false,
+      buffer: flags.buffer,
+      mode: flags.mode,
+      spec,
+      snapshots,
+      onProgress: (n) => progress.update(n),
+      ...extra,
+    });
+    return { r, notes, input };
+  } finally {
+    progress.stop();
+  }
+}
+
+/** `kmem replay --json`: the page replay result plus slab totals and the import summary. */
+function replayJson(r: ReplayTraceResult): Record<string, unknown> {
+  return {
+    ...r.pages,
+    trace: {
+      file: r.import.file,
+      format: r.import.format,
+      kernel: r.import.features.kernel,
+      timeNs: r.import.timeNs,
+      events: r.import.events.total,
+    },
+    slab: r.slab
+      ? {
+        totals: r.slab.totals,
+        desync: r.slab.desync,
+        caches: r.slab.caches.length,
+        leaks: r.slab.leaks.length,
+      }
+      : null,
+    elapsedMs: Math.round(r.elapsedMs),
+  };
+}
+
+function printReplay(r: ReplayTraceResult, notes: string[]): void {
+  const p = r.pages;
+  const o: string[] = [];
+  o.push(
+    `replay     ${p.mode} of ${r.import.file} (${r.import.format}, ${r.import.events.total} events, ` +
+      `${(r.import.timeNs.span / 1e9).toFixed(3)} s of trace time)`,
+  );
+  for (const n of notes) o.push(`note       ${n}`);
+  o.push(`calls      ${Object.entries(p.calls).map(([k, n]) => `${k}=${n}`).join(" ")}`);
+  o.push("");
+  o.push(
+    "zone         free pages   min seen  pcp pages   wmark min/low/high   below low/min   free blocks per order 0..10",
+  );
+  for (const z of p.zones) {
+    o.push(
+      `${z.name.padEnd(10)} ${String(z.freePages).padStart(12)} ${
+        String(z.minFreePages).padStart(10)
+      } ` +
+        `${String(z.pcpPages).padStart(10)}   ${
+          `${z.watermarks.min}/${z.watermarks.low}/${z.watermarks.high}`.padEnd(20)
+        } ${`${z.watermarkBreaches.low}/${z.watermarkBreaches.min}`.padStart(13)}   ${
+          z.freeBlocks.join(" ")
+        }`,
+    );
+  }
+  o.push("");
+  const f = p.fallbacks;
+  o.push(
+    `fallbacks  ${f.total} (fragmenting ${f.fragmenting}, claims ${f.claims}, steals ${f.steals})` +
+      (Object.keys(f.byType).length
+        ? `  ${Object.entries(f.byType).map(([k, n]) => `${k}=${n}`).join(" ")}`
+        : ""),
+  );
+  o.push(
+    `failures   ${p.failures.total}` +
+      (p.failures.total ? `  by order: ${p.failures.byOrder.join(" ")}` : ""),
+  );
+  o.push(`lost       ${p.lost.markers} markers, ${p.lost.events} events`);
+  const ds = Object.entries(p.desyncs);
+  const dTotal = ds.reduce((a, [, n]) => a + n, 0);
+  o.push(
+    `desyncs    ${dTotal}${ds.length ? `: ${ds.map(([k, n]) => `${k}=${n}`).join(" ")}` : ""}`,
+  );
+  for (const e of p.desyncExamples.slice(0, 6)) o.push(`    ${e.kind} at ${e.line}: ${e.message}`);
+  if (r.slab) {
+    const t = r.slab.totals;
+    o.push(
+      `slab       ${t.allocs} allocs, ${t.frees} frees, ${t.liveAtEnd} live at end (${
+        (t.liveBytesAtEnd / 2 ** 20).toFixed(1)
+      } MiB), internal fragmentation ${t.fragPct.toFixed(3)} %, ${r.slab.caches.length} caches ` +
+        `(details: kmem slab)`,
+    );
+  }
+  o.push(`time       ${(r.elapsedMs / 1000).toFixed(2)} s`);
+  console.log(o.join("\n"));
+}
+
+addReplayOptions(
+  program
+    .command("replay")
+    .description("replay a trace against the emulated page allocator (and slab layer)")
+    .argument("<trace>", "trace file, bundle directory (trace + before/after snapshots), or -"),
+).action(async (trace: string, flags: ReplayFlags) => {
+  const { r, notes } = await runReplay(trace, flags);
+  if (flags.json) console.log(JSON.stringify(replayJson(r), null, 2));
+  else printReplay(r, notes);
+});
+
+addReplayOptions(
+  program
+    .command("slab")
+    .description("slab caches and call sites: bytes, waste, live objects, leak candidates")
+    .argument("<trace>", "trace file, bundle directory, or -")
+    .addOption(
+      new Option("--sort <key>", "sort key").choices(["bytes", "waste", "live", "calls"]).default(
+        "bytes",
+      ),
+    )
+    .option("--caller", "table per call site (default)")
+    .option("--cache", "table per cache")
+    .option("-n, --lines <n>", "rows to print", parseIntArg, 25),
+).action(async (
+  trace: string,
+  flags: ReplayFlags & { sort: SlabSortKey; caller?: boolean; cache?: boolean; lines: number },
+) => {
+  const { r } = await runReplay(trace, flags, { slab: true });
+  const s = r.slab!;
+  if (flags.json) {
+    console.log(JSON.stringify(s, null, 2));
+    return;
+  }
+  const o: string[] = [];
+  const t = s.totals;
+  const mib = (n: number) => (n / 2 ** 20).toFixed(2);
+  o.push(
+    `slab replay of ${r.import.file}: ${t.allocs} allocs, ${t.frees} frees (${t.kfreeNull} kfree(NULL))`,
+  );
+  o.push(
+    `Total bytes requested: ${t.bytesReq}  allocated: ${t.bytesAlloc}  freed: ${t.bytesFreed}`,
+  );
+  o.push(
+    `Total bytes wasted on internal fragmentation: ${t.wasteBytes}  Internal fragmentation: ${
+      t.fragPct.toFixed(6)
+    }%`,
+  );
+  o.push(
+    `Live at end: ${t.liveAtEnd} objects, ${
+      mib(t.liveBytesAtEnd)
+    } MiB; large (page) kmallocs ${t.largeAllocs}`,
+  );
+  const showCache = flags.cache && !flags.caller;
+  if (showCache) {
+    const rows = sortSlabRows(s.caches as never[], flags.sort) as unknown as typeof s.caches;
+    o.push("");
+    o.push(
+      `${"cache".padEnd(28)} ${"objsize".padStart(7)} ${"obj/slab".padStart(8)} ${
+        "pg/slab".padStart(7)
+      } ${"active".padStart(9)} ${"total".padStart(9)} ${"slabs".padStart(7)} ${
+        "util%".padStart(6)
+      } ${"allocs".padStart(8)} ${"frees".padStart(8)}`,
+    );
+    for (const c of rows.slice(0, flags.lines)) {
+      const x = c as unknown as Record<string, number | string>;
+      o.push(
+        `${String(x.name).slice(0, 28).padEnd(28)} ${String(x.objSizeBytes).padStart(7)} ${
+          String(x.objsPerSlab).padStart(8)
+        } ${String(x.pagesPerSlab).padStart(7)} ${String(x.activeObjs).padStart(9)} ${
+          String(x.numObjs).padStart(9)
+        } ${String(x.numSlabs).padStart(7)} ${
+          (Number(x.utilisation ?? 0) * 100).toFixed(1).padStart(6)
+        } ${String(x.allocs).padStart(8)} ${String(x.frees).padStart(8)}`,
+      );
+    }
+  } else {
+    const rows = sortSlabRows(s.callSites, flags.sort);
+    o.push("");
+    o.push(
+      `${"Callsite".padEnd(44)} ${"Total_alloc".padStart(12)} ${"Total_req".padStart(12)} ${
+        "Hit".padStart(8)
+      } ${"Frees".padStart(8)} ${"Live".padStart(7)} ${"Waste".padStart(10)} ${"Frag".padStart(8)}`,
+    );
+    for (const c of rows.slice(0, flags.lines)) {
+      o.push(
+        `${c.callSite.slice(0, 44).padEnd(44)} ${String(c.bytesAlloc).padStart(12)} ${
+          String(c.bytesReq).padStart(12)
+        } ${String(c.allocs).padStart(8)} ${String(c.frees).padStart(8)} ${
+          String(c.liveAtEnd).padStart(7)
+        } ${String(c.wasteBytes).padStart(10)} ${c.fragPct.toFixed(3).padStart(7)}%`,
+      );
+    }
+  }
+  if (s.leaks.length) {
+    o.push("");
+    o.push(
+      "leak candidates (live at the end, allocated long before it, outside lost-event windows):",
+    );
+    for (const l of s.leaks.slice(0, 10)) o.push(`  ${JSON.stringify(l)}`);
+  }
+  const d = Object.entries(s.desync).filter(([, n]) => typeof n === "number" && n > 0);
+  if (d.length) o.push(`desyncs: ${d.map(([k, n]) => `${k}=${n}`).join(" ")}`);
+  if (s.aliases.length) {
+    o.push(
+      `merged/aliased caches: ${
+        s.aliases.slice(0, 10).map((a) => `${a.alias}→${a.cache} (${a.count})`).join(", ")
+      }`,
+    );
+  }
+  console.log(o.join("\n"));
+});
 
 async function main(): Promise<number> {
   try {

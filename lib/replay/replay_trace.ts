@@ -1,0 +1,322 @@
+/**
+ * The whole pipeline for one trace: import → calls → page replay (+ slab replay) → metrics.
+ * Used by `kmem replay`, `kmem slab`, `kmem report`, `kmem validate` and scripts.
+ *
+ * @module
+ */
+
+import { Call } from "../calls/call_kind.ts";
+import type { CallBatch } from "../calls/call_batch.ts";
+import { MIGRATE_TYPES, ZONE_NAMES } from "../kernel/constants.ts";
+import { EventFlag } from "../trace/event_batch.ts";
+import type { StringTable } from "../trace/string_table.ts";
+import { type ImportOptions, type ImportSummary, importTrace } from "../trace/trace_import.ts";
+import { KmemMetrics, type MetricsResult } from "../metrics/kmem_metrics.ts";
+import { ZoneEventKind } from "../metrics/zone_metrics.ts";
+import { type PageblockMap, pageblockMapOfZone } from "../metrics/pageblock_map.ts";
+import type { MachineSpec } from "../mm/machine_spec.ts";
+import { machineSpecFromZoneinfo, presetMachineSpec } from "../mm/machine_spec.ts";
+import { type PageAllocator, PageState } from "../mm/page_allocator.ts";
+import { gfpZoneType } from "../mm/gfp_zone.ts";
+import { PageReplay, type ReplaySample } from "./page_replay.ts";
+import type { PageReplayResult, ReplayMode } from "./page_replay_result.ts";
+import { SlabReplay, type SlabReplayResult } from "../slab/slab_replay.ts";
+import type { SnapshotPair } from "../snapshot/bundle.ts";
+
+/** Options of {@linkcode replayTrace}. */
+export interface ReplayTraceOptions extends Omit<ImportOptions, "onEvents"> {
+  mode?: ReplayMode;
+  /** The machine; default: from before.zoneinfo, else an x86_64 preset of `memoryBytes`. */
+  spec?: MachineSpec;
+  /** Installed memory for the preset when no zoneinfo is given (default 16 GiB). */
+  memoryBytes?: number;
+  /** before/after /proc snapshots (a bundle directory's). */
+  snapshots?: SnapshotPair;
+  /** Replay the slab layer too (default true). */
+  slab?: boolean;
+  /** Collect report metrics (time series, maps); default false. */
+  metrics?: boolean;
+  /** Calls between two samples of the metrics (default 2000). */
+  sampleEveryCalls?: number;
+  /** Kernel version [major, minor] of the trace, for version-dependent event semantics. */
+  kernelVersion?: [number, number];
+  /** CPUs of the traced machine (default: from the trace or the zoneinfo pagesets). */
+  cpus?: number;
+}
+
+/** Everything one replay produced. */
+export interface ReplayTraceResult {
+  import: ImportSummary;
+  pages: PageReplayResult;
+  slab: SlabReplayResult | null;
+  metrics: MetricsResult | null;
+  /** Wall-clock milliseconds spent (import and replay together). */
+  elapsedMs: number;
+  /** The machine that was emulated. */
+  spec: MachineSpec;
+}
+
+/**
+ * Replays a trace (a raw byte stream, possibly compressed) and returns the import summary, the
+ * page replay result (the `kmem replay --json` contract), the slab result and, on request,
+ * report metrics.
+ *
+ * @example
+ * ```ts
+ * import { replayTrace } from "./replay_trace.ts";
+ * const line = "  bash-1 [000] ..... 1.000001: mm_page_free: page=0000000000000001 pfn=0x1000 order=0\n";
+ * const r = await replayTrace(ReadableStream.from([new TextEncoder().encode(line)]), {
+ *   memoryBytes: 2 ** 30,
+ * });
+ * r.pages.desyncs; // { "free-untracked": 1 }
+ * ```
+ */
+export async function replayTrace(
+  input: ReadableStream<Uint8Array>,
+  opts: ReplayTraceOptions = {},
+): Promise<ReplayTraceResult> {
+  const t0 = performance.now();
+  const before = opts.snapshots?.before ?? {};
+  const spec = opts.spec ??
+    (before.zoneinfo ? machineSpecFromZoneinfo(before.zoneinfo) : presetMachineSpec("x86_64", {
+      memoryBytes: opts.memoryBytes ?? 16 * 2 ** 30,
+      cpus: opts.cpus,
+    }));
+  const metrics = opts.metrics ? new KmemMetrics() : null;
+  const maps: PageblockMap[] = [];
+  let lastSample: ReplaySample | null = null;
+  const prevCounters = new Map<number, { low: number; min: number; kw: number; dr: number }>();
+  const mode = opts.mode ?? "faithful";
+  const pages = new PageReplay({
+    mode,
+    spec,
+    snapshots: {
+      buddyinfo: before.buddyinfo,
+      pagetypeinfo: before.pagetypeinfo,
+      zoneinfo: before.zoneinfo,
+    },
+    strict: opts.strict,
+    kernelVersion: opts.kernelVersion,
+    sampleEveryCalls: metrics ? (opts.sampleEveryCalls ?? 2000) : undefined,
+    onSample: metrics
+      ? (s) => {
+        if (lastSample === null) maps.push(...zoneMaps(s.machine, s.tsNs, "start"));
+        lastSample = s;
+        sampleZones(metrics, s, prevCounters);
+      }
+      : undefined,
+  });
+  const slabOn = opts.slab ?? true;
+  const cpus = opts.cpus ?? spec.cpus;
+  let slab: SlabReplay | null = null;
+  let strings: StringTable | null = null;
+  const sink = (b: CallBatch, st: StringTable) => {
+    if (strings === null) {
+      strings = st;
+      if (slabOn) {
+        slab = new SlabReplay(st, {
+          nrCpus: cpus,
+          slabinfo: before.slabinfo,
+          seed: before.slabinfo,
+          sampleIntervalNs: metrics ? 50_000_000 : undefined,
+          onSample: metrics
+            ? (tsNs, r) => {
+              for (const c of r.caches) {
+                const x = c.stats();
+                metrics.addSlabSample({
+                  tsNs,
+                  cache: x.name,
+                  activeObjs: x.activeObjs,
+                  numObjs: x.numObjs,
+                  objSizeBytes: x.objSizeBytes,
+                  objsPerSlab: x.objsPerSlab,
+                  pagesPerSlab: x.pagesPerSlab,
+                  numSlabs: x.numSlabs,
+                });
+              }
+            }
+            : undefined,
+        });
+      }
+    }
+    pages.apply(b, st);
+    if (slab) (slab as SlabReplay).consume(b);
+    if (metrics) perCallMetrics(metrics, b, st, spec);
+  };
+  const imported = await importTrace(input, sink, opts);
+  const pageResult = pages.result();
+  const slabResult = slab ? (slab as SlabReplay).finish() : null;
+  let metricsResult: MetricsResult | null = null;
+  if (metrics) {
+    const m = pages.machine;
+    const endTs = imported.timeNs.last;
+    sampleZones(metrics, { tsNs: endTs, calls: imported.calls.total, machine: m }, prevCounters);
+    if (lastSample === null) maps.push(...zoneMaps(m, imported.timeNs.first, "start"));
+    maps.push(...zoneMaps(m, endTs, "end"));
+    for (const map of maps) metrics.addPageblockMap(map);
+    if (slabResult) {
+      metrics.setSlabCallSites(
+        slabResult.callSites.map((c) => ({
+          callSite: c.callSite,
+          cache: c.cache,
+          allocs: c.allocs,
+          frees: c.frees,
+          liveObjs: c.liveAtEnd,
+          liveBytesReq: c.liveBytesAtEnd,
+          liveBytesAlloc: c.liveBytesAtEnd,
+          totalWasteBytes: c.wasteBytes,
+          oldestLiveTsNs: NaN,
+        })),
+        { traceStartNs: imported.timeNs.first, traceEndNs: endTs },
+      );
+    }
+    metricsResult = metrics.finish();
+  }
+  return {
+    import: imported,
+    pages: pageResult,
+    slab: slabResult,
+    metrics: metricsResult,
+    elapsedMs: performance.now() - t0,
+    spec,
+  };
+}
+
+/** Per-call metrics: allocation mix, traced fallbacks and failures. */
+function perCallMetrics(m: KmemMetrics, b: CallBatch, st: StringTable, spec: MachineSpec): void {
+  for (let i = 0; i < b.length; i++) {
+    const call = b.call[i]!;
+    if (call === Call.PAGE_ALLOC) {
+      if ((b.flags[i]! & EventFlag.FAILED) !== 0) {
+        const zt = gfpZoneType(b.gfp[i]!, spec.zones.map((z) => z.type));
+        m.addZoneEvent(
+          b.tsNs[i]!,
+          ZONE_NAMES[zt] ?? "Normal",
+          ZoneEventKind.ALLOC_FAILURE,
+          b.order[i]!,
+        );
+      } else m.addPageAlloc(b.order[i]!, b.mt[i]!, b.gfp[i]!, st.get(b.comm[i]!));
+    } else if (call === Call.FALLBACK) {
+      m.addFallback({
+        tsNs: b.tsNs[i]!,
+        allocOrder: b.order[i]!,
+        fallbackOrder: b.a[i]!,
+        allocMigratetype: b.mt[i]!,
+        fallbackMigratetype: b.c[i]!,
+        fragmenting: (b.flags[i]! & EventFlag.FRAGMENTING) !== 0,
+        changeOwnership: (b.flags[i]! & EventFlag.CHANGE_OWNERSHIP) !== 0,
+        comm: st.get(b.comm[i]!),
+      });
+    }
+  }
+}
+
+/** Zone samples, pageblock censuses and watermark-event deltas at one moment. */
+function sampleZones(
+  m: KmemMetrics,
+  s: ReplaySample,
+  prev: Map<number, { low: number; min: number; kw: number; dr: number }>,
+): void {
+  const a = s.machine;
+  const blocks = new Map<number, Float64Array>();
+  for (let b = 0; b < a.pageblockZone.length; b++) {
+    const z = a.pageblockZone[b]!;
+    let arr = blocks.get(z);
+    if (!arr) blocks.set(z, arr = new Float64Array(MIGRATE_TYPES));
+    arr[a.pageblockMt[b]!]!++;
+  }
+  for (const z of a.zoneViews) {
+    if (z.managedPages === 0) continue;
+    m.addZoneSample({
+      tsNs: s.tsNs,
+      node: z.node,
+      zone: z.name,
+      freePages: z.freePages,
+      freeBlocksByOrderType: z.nrFree,
+      minPages: z.wmarkMin,
+      lowPages: z.wmarkLow,
+      highPages: z.wmarkHigh,
+      boostPages: z.boost,
+    });
+    m.addPageblockSample({
+      tsNs: s.tsNs,
+      node: z.node,
+      zone: z.name,
+      blocksByType: blocks.get(z.index) ?? new Float64Array(MIGRATE_TYPES),
+    });
+    // Faithful: falling below low would wake kswapd, below min would enter direct reclaim.
+    // Policy: the emulator's own slow-path decisions.
+    const p = prev.get(z.index) ?? { low: 0, min: 0, kw: 0, dr: 0 };
+    const wakes = (z.breachLow - p.low) + (z.kswapdWakes - p.kw);
+    const reclaims = (z.breachMin - p.min) + (z.directReclaims - p.dr);
+    for (let k = 0; k < wakes; k++) {
+      m.addZoneEvent(s.tsNs, z.name, ZoneEventKind.KSWAPD_WAKE, 0, z.node);
+    }
+    for (let k = 0; k < reclaims; k++) {
+      m.addZoneEvent(s.tsNs, z.name, ZoneEventKind.DIRECT_RECLAIM, 0, z.node);
+    }
+    prev.set(z.index, {
+      low: z.breachLow,
+      min: z.breachMin,
+      kw: z.kswapdWakes,
+      dr: z.directReclaims,
+    });
+  }
+}
+
+/**
+ * Pageblock maps of every populated zone: migratetype, free pages per block (buddy and pcp)
+ * and whether a block holds allocations of another migratetype.
+ */
+function zoneMaps(a: PageAllocator, tsNs: number, label: string): PageblockMap[] {
+  const order = a.pageblockOrder;
+  const nBlocks = a.pageblockZone.length;
+  const free = new Uint32Array(nBlocks);
+  const mixed = new Uint8Array(nBlocks);
+  for (const z of a.zoneViews) {
+    if (z.managedPages === 0) continue;
+    let p = z.startPfn;
+    while (p < z.endPfn) {
+      const head = a.headOf(p);
+      const o = a.orderAt(head);
+      const st = a.stateAt(head);
+      const end = Math.min(head + 2 ** o, z.endPfn);
+      if (st === PageState.BUDDY || st === PageState.PCP) {
+        for (let q = p; q < end; q += 2 ** order - (q % 2 ** order)) {
+          const blk = Math.floor(q / 2 ** order);
+          const blkEnd = Math.min(end, (blk + 1) * 2 ** order);
+          free[blk]! += blkEnd - q;
+        }
+      } else if (st === PageState.ALLOC) {
+        const blk = Math.floor(head / 2 ** order);
+        if (a.allocMtAt(head) !== a.pageblockMt[blk]) mixed[blk] = 1;
+      }
+      p = end > p ? end : p + 1;
+    }
+  }
+  const out: PageblockMap[] = [];
+  for (const z of a.zoneViews) {
+    if (z.managedPages === 0) continue;
+    const map = pageblockMapOfZone(
+      {
+        pageblockMt: a.pageblockMt,
+        pageblockZone: a.pageblockZone,
+        freePagesPerBlock: free,
+        pageblockOrder: order,
+      },
+      {
+        tsNs,
+        label,
+        node: z.node,
+        zone: z.name,
+        zoneIndex: z.index,
+        startPfn: z.startPfn,
+        endPfn: z.endPfn,
+      },
+    );
+    const first = Math.floor(z.startPfn / 2 ** order);
+    map.mixed = mixed.slice(first, first + map.migratetype.length);
+    out.push(map);
+  }
+  return out;
+}
