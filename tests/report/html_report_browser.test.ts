@@ -7,10 +7,12 @@
  */
 
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import { buildReport } from "../../lib/report/build_report.ts";
 import { buildFixtureInput, HOSTILE_COMM } from "./report_fixture.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** Debian chromium; KMEM_CHROMIUM overrides the path (e.g. to check the skip path). */
+const CHROMIUM = Deno.env.get("KMEM_CHROMIUM") ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -23,6 +25,22 @@ const CHROMIUM_ARGS = [
 const MB = 1024 * 1024;
 /** Page render budget: navigation start to the load event (static SVG charts painted). */
 const RENDER_BUDGET_MS = 2000;
+
+/**
+ * playwright-core probes `/proc/sys/fs/binfmt_misc/WSLInterop` with `fs.existsSync` when it is
+ * imported; under `deno test` without --allow-all that path throws NotCapable instead of
+ * answering. Answer "does not exist" for paths we may not probe, as Node would for a missing one.
+ */
+function tolerateUnprobeablePaths(): void {
+  const existsSync = fs.existsSync;
+  (fs as { existsSync: typeof fs.existsSync }).existsSync = (path) => {
+    try {
+      return existsSync(path);
+    } catch {
+      return false;
+    }
+  };
+}
 
 function hasChromium(): boolean {
   try {
@@ -67,6 +85,7 @@ Deno.test({
       .filter((f) => f.endsWith(".vl.json") && !f.startsWith("pageblock_map_"))
       .map((f) => f.slice(0, -".vl.json".length));
 
+    tolerateUnprobeablePaths();
     const { chromium } = await import("playwright-core");
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     try {
