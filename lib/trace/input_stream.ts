@@ -13,6 +13,8 @@ export type Compression = "none" | "gzip" | "zstd";
 
 const GZIP_MAGIC = [0x1f, 0x8b];
 const ZSTD_MAGIC = [0x28, 0xb5, 0x2f, 0xfd];
+/** Bytes needed to tell the compressions apart. */
+const MAGIC_BYTES = ZSTD_MAGIC.length;
 
 /**
  * Recognises the compression of a stream from its first bytes.
@@ -59,12 +61,24 @@ export async function openTraceStream(
   headBytes = 64 * 1024,
 ): Promise<OpenedStream> {
   const raw = stream.getReader();
-  const first = await raw.read();
-  const firstChunk = first.done ? new Uint8Array(0) : first.value;
+  // The magic may arrive split over several tiny reads (pipes): gather enough bytes first.
+  const firstParts: Uint8Array[] = [];
+  let firstBytes = 0;
+  let rawDone = false;
+  while (firstBytes < MAGIC_BYTES) {
+    const r = await raw.read();
+    if (r.done) {
+      rawDone = true;
+      break;
+    }
+    firstParts.push(r.value);
+    firstBytes += r.value.length;
+  }
+  const firstChunk = firstParts.length === 1 ? firstParts[0]! : concat(firstParts, firstBytes);
   const compression = detectCompression(firstChunk);
   let source: AsyncIterable<Uint8Array> = (async function* () {
     if (firstChunk.length > 0) yield firstChunk;
-    if (first.done) return;
+    if (rawDone) return;
     for (;;) {
       const r = await raw.read();
       if (r.done) return;

@@ -93,8 +93,9 @@ export function kernelHint(f: TraceFeatures): string {
 
 const RSS_TYPES = ["MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES"];
 
-const TRACEFS_LOST = /^CPU:(\d+) \[LOST (\d+) EVENTS\]/;
-const TRACECMD_LOST = /CPU:\s*(\d+) \[(\d+) EVENTS DROPPED\]/;
+// The count is missing when the ring buffer could not tell (kernel/trace/trace.c print_trace_line).
+const TRACEFS_LOST = /^CPU:(\d+) \[LOST (?:(\d+) )?EVENTS\]/;
+const TRACECMD_LOST = /CPU:\s*(\d+) \[(?:(\d+) )?EVENTS DROPPED\]/;
 const BUFFER_STARTED = /^##### CPU (\d+) buffer started ####/;
 const INSTANCE_PREFIX = /^(\S+?):\s+/;
 
@@ -151,6 +152,8 @@ export class TextTraceParser {
   readonly #strict: boolean;
   readonly #decoder = new TextDecoder("utf-8");
   #carry = "";
+  /** Inside an over-long line that was already counted: drop bytes up to its newline. */
+  #skipping = false;
   #lastTsByCpu = new Map<number, number>();
   #commKey = "";
   #commId = 0;
@@ -173,16 +176,25 @@ export class TextTraceParser {
     for (;;) {
       const nl = text.indexOf("\n", start);
       if (nl < 0) break;
+      if (this.#skipping) {
+        this.#skipping = false;
+        start = nl + 1;
+        continue;
+      }
       let end = nl;
       if (end > start && text.charCodeAt(end - 1) === 13) end--;
       this.#line(text.slice(start, end));
       start = nl + 1;
     }
     this.#carry = start === 0 ? text : text.slice(start);
-    if (this.#carry.length > 1 << 20) {
-      // A "line" of a megabyte is not a trace: count it and move on instead of growing forever.
+    if (this.#skipping) this.#carry = "";
+    else if (this.#carry.length > 1 << 20) {
+      // A "line" of a megabyte is not a trace: count it once and skip to its end instead of
+      // growing forever.
+      this.lines.total++;
       this.#malformed("line-too-long", "line longer than 1 MiB", this.#carry.slice(0, 80));
       this.#carry = "";
+      this.#skipping = true;
     }
   }
 
@@ -192,7 +204,7 @@ export class TextTraceParser {
     this.#ended = true;
     const rest = this.#carry + this.#decoder.decode();
     this.#carry = "";
-    if (rest.length > 0) this.#line(rest, true);
+    if (rest.length > 0 && !this.#skipping) this.#line(rest, true);
     if (this.#batch.length > 0) {
       this.#sink(this.#batch);
       this.#batch.clear();
@@ -302,9 +314,9 @@ export class TextTraceParser {
   #headerLine(line: string): boolean {
     let m = TRACEFS_LOST.exec(line) ?? TRACECMD_LOST.exec(line);
     if (m) {
-      const n = Number(m[2]);
+      const n = m[2] === undefined ? -1 : Number(m[2]);
       this.lost.markers++;
-      this.lost.events += n;
+      if (n > 0) this.lost.events += n;
       this.#lostRow(Number(m[1]), n);
       this.lines.comment++;
       return true;
@@ -430,7 +442,10 @@ export class TextTraceParser {
         b.b[i] = numOr(s, "pageblock_order=", -1);
         b.mt[i] = am;
         b.c[i] = fm;
-        if (fr === 1) b.flags[i]! |= EventFlag.FRAGMENTING;
+        // The kernel prints `fallback_order < pageblock_order`; trace-cmd mis-evaluates that
+        // expression (prints e.g. `fragmenting=10`), so recompute it when both orders are known.
+        const frag = b.b[i]! >= 0 ? fo < b.b[i]! : fr === 1;
+        if (frag) b.flags[i]! |= EventFlag.FRAGMENTING;
         if (numAt(s, "change_ownership=") === 1) b.flags[i]! |= EventFlag.CHANGE_OWNERSHIP;
         return null;
       }
@@ -563,11 +578,13 @@ export class TextTraceParser {
       case Ev.mm_compaction_wakeup_kcompactd:
         b.node[i] = numOr(s, "nid=", -1);
         b.order[i] = numOr(s, "order=", -1);
-        b.zone[i] = zoneAt(s, "highest_zoneidx=");
+        // Printed as `classzone_idx=%-8s` (the old name kept for ABI), zone name padded.
+        b.zone[i] = zoneAt(s, "classzone_idx=");
+        if (b.zone[i] === -1) b.zone[i] = zoneAt(s, "highest_zoneidx=");
         return null;
       case Ev.mm_compaction_try_to_compact_pages: {
         b.order[i] = numOr(s, "order=", -1);
-        b.a[i] = numOr(s, "prio=", -1);
+        b.a[i] = numOr(s, "priority=", -1);
         if (valueAt(s, "gfp_mask=") >= 0) {
           const at = valueAt(s, "gfp_mask=");
           const g = parseGfp(s.slice(at, wordEnd(s, at)));
@@ -936,7 +953,10 @@ function parseHexRange(s: string, from: number, end: number): number {
   let v = 0;
   for (let j = from; j < end; j++) {
     const d = hexDigit(s.charCodeAt(j));
-    if (d < 0) return -1;
+    if (d < 0) {
+      // `zone_end=0x%lx, mode=%s`: a value may end in punctuation.
+      return j > from && s.charCodeAt(j) === 44 /* , */ ? v : -1;
+    }
     v = v * 16 + d;
   }
   return v;
