@@ -28,6 +28,7 @@ import type { MachineSpec } from "./lib/mm/machine_spec.ts";
 import { replayTrace, type ReplayTraceResult } from "./lib/replay/replay_trace.ts";
 import type { ReplayMode } from "./lib/replay/page_replay_result.ts";
 import { type SlabSortKey, sortSlabRows } from "./lib/slab/slab_replay.ts";
+import { buildReport } from "./lib/report/build_report.ts";
 
 const READ_CHUNK_BYTES = 1 << 20;
 const PROGRESS_MIN_BYTES = 32 << 20;
@@ -654,6 +655,95 @@ addReplayOptions(
   }
   console.log(o.join("\n"));
 });
+
+const DEMO_BUNDLE = new URL("./traces/demo/", import.meta.url).pathname;
+
+/** Replays with metrics, builds the report and writes every file into `outDir`. */
+async function writeReport(
+  trace: string,
+  outDir: string | undefined,
+  flags: ReplayFlags,
+): Promise<string> {
+  const { r, notes, input } = await runReplay(trace, flags, { metrics: true });
+  const name = (input.bundleDir ?? input.path).replace(/\/+$/, "").split("/").pop()!
+    .replace(/\.(gz|zst)$/, "").replace(/\.(txt|dat)$/, "");
+  const dir = outDir ?? `reports/${name}`;
+  const imp = r.import;
+  const desyncs = Object.values(r.pages.desyncs).reduce((a, n) => a + n, 0);
+  const { files } = await buildReport({
+    summary: {
+      traceName: input.bundleDir ?? input.displayName,
+      traceFormat: `${imp.format}${imp.compression !== "none" ? ` (${imp.compression})` : ""}`,
+      kernelRelease: imp.features.kernel,
+      firstTsNs: imp.timeNs.first,
+      lastTsNs: imp.timeNs.last,
+      events: imp.events.total,
+      lostEvents: imp.lost.events,
+      desyncs,
+      calls: imp.calls.total,
+      cpus: Object.keys(imp.events.byCpu).length,
+      eventsByName: imp.events.byKind,
+      diagnostics: Object.entries(imp.diagnostics.counts).map(([code, count]) => ({
+        code,
+        count,
+        example: imp.diagnostics.examples.find((e) => e.code === code)?.message,
+      })),
+      notes: [
+        `${r.pages.mode} replay; desyncs by kind: ${
+          Object.entries(r.pages.desyncs).map(([k, n]) => `${k} ${n}`).join(", ") || "none"
+        }`,
+        ...notes,
+      ],
+      generator: "kmemreplay",
+    },
+    metrics: r.metrics!,
+  });
+  // summary.json carries the same keys as `kmem replay --json` (plus the report's own totals).
+  const reportSummary = files.get("summary.json");
+  files.set(
+    "summary.json",
+    JSON.stringify(
+      {
+        ...replayJson(r),
+        report: typeof reportSummary === "string" ? JSON.parse(reportSummary) : null,
+      },
+      null,
+      2,
+    ) + "\n",
+  );
+  await Deno.mkdir(dir, { recursive: true });
+  for (const [file, content] of files) {
+    if (typeof content === "string") await Deno.writeTextFile(`${dir}/${file}`, content);
+    else await Deno.writeFile(`${dir}/${file}`, content);
+  }
+  return `${dir}/index.html`;
+}
+
+addReplayOptions(
+  program
+    .command("report")
+    .description("replay and write CSV tables, Vega-Lite charts and one offline index.html")
+    .argument("<trace>", "trace file, bundle directory, or -")
+    .option("-o, --output <dir>", "output directory (default reports/<trace-name>/)"),
+).action(async (trace: string, flags: ReplayFlags & { output?: string }) => {
+  const index = await writeReport(trace, flags.output, flags);
+  console.log(index);
+});
+
+program
+  .command("demo")
+  .description(
+    "the report for the bundled sample capture (traces/demo); prints the index.html path",
+  )
+  .option("-o, --output <dir>", "output directory", "reports/demo")
+  .action(async (flags: { output: string }) => {
+    const index = await writeReport(DEMO_BUNDLE, flags.output, {
+      mode: "faithful",
+      mobilityGrouping: true,
+      pcp: true,
+    });
+    console.log(`report written: ${index}`);
+  });
 
 async function main(): Promise<number> {
   try {
