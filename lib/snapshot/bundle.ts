@@ -9,6 +9,7 @@ import { type BuddyInfoRow, parseBuddyinfo } from "./buddyinfo.ts";
 import { type PagetypeInfo, parsePagetypeinfo } from "./pagetypeinfo.ts";
 import { parseSlabinfo, type SlabInfoRow } from "./slabinfo.ts";
 import { parseZoneinfo, type ZoneInfo } from "./zoneinfo.ts";
+import { parseVmstat, type Vmstat } from "./vmstat.ts";
 
 /** Whichever snapshots of one moment were supplied. */
 export interface SnapshotSet {
@@ -16,17 +17,19 @@ export interface SnapshotSet {
   pagetypeinfo?: PagetypeInfo;
   zoneinfo?: ZoneInfo[];
   slabinfo?: SlabInfoRow[];
+  /** /proc/vmstat counters (event counters such as pgalloc_*, pgfree, compact_*). */
+  vmstat?: Vmstat;
 }
 
 /** Snapshots taken before and after the capture, plus names that were not recognised. */
 export interface SnapshotPair {
   before: SnapshotSet;
   after: SnapshotSet;
-  /** Keys that are not `before.X` / `after.X` with a known X (meminfo, vmstat …). */
+  /** Keys that are not `before.X` / `after.X` with a known X (meminfo …). */
   ignored: string[];
 }
 
-const KINDS = ["buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo"] as const;
+const KINDS = ["buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo", "vmstat"] as const;
 const KEY = /(?:^|[\\/])(before|after)\.(\w+)$/;
 
 /**
@@ -66,6 +69,9 @@ export function parseSnapshotSet(texts: Record<string, string>): SnapshotPair {
         break;
       case "slabinfo":
         set.slabinfo = parseSlabinfo(text, key);
+        break;
+      case "vmstat":
+        set.vmstat = parseVmstat(text, key);
         break;
     }
   }
