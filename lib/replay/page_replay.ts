@@ -167,6 +167,11 @@ export class PageReplay {
   #seededBlocks = 0;
   #seededPcpPages = 0;
   #zoneGrowthPages = 0;
+  /** Traced pages allocated / freed per zone index (Σ 2^order). */
+  readonly #allocatedPages: Float64Array;
+  readonly #freedPages: Float64Array;
+  /** Real pageblock retypes per zone index · MIGRATE_TYPES + mt (net count). */
+  readonly #retypes: Float64Array;
   /** Policy: trace pfn → emulated pfn · 2^16 + order. */
   readonly #live = new Map<number, number>();
   readonly #onSample?: (s: ReplaySample) => void;
@@ -191,8 +196,11 @@ export class PageReplay {
         : seedLayout(this.machine, opts.snapshots);
     }
     this.machine.resetHistory();
+    this.#retypes = new Float64Array(this.machine.zones.length * MIGRATE_TYPES);
     this.#traceFailures = new Float64Array(this.machine.nrOrders);
     this.#pbKnown = new Uint8Array(this.machine.pageblockMt.length);
+    this.#allocatedPages = new Float64Array(this.machine.zones.length);
+    this.#freedPages = new Float64Array(this.machine.zones.length);
     this.#onSample = opts.onSample;
     this.#everyCalls = opts.sampleEveryCalls ?? 0;
     this.#everyNs = opts.sampleEveryNs ?? 0;
@@ -322,8 +330,8 @@ export class PageReplay {
         i,
         `pfn 0x${pfn.toString(16)}: event type ${mt}, pageblock ${m.pageblockMt[pb]}`,
       );
-    }
-    m.retypePageblocks(pfn, order, mt);
+      this.#realRetype(pfn, order, mt);
+    } else m.retypePageblocks(pfn, order, mt);
     const n = order >= m.pageblockOrder ? 1 << (order - m.pageblockOrder) : 1;
     for (let k = 0; k < n; k++) this.#pbKnown[pb + k] = 1;
   }
@@ -407,7 +415,7 @@ export class PageReplay {
     // ≥v6.10 partial claim: zone_locked then extfrag for the same pfn on the same CPU; the
     // pageblock was retyped (free pages moved) before the take.
     if (this.#fallbackTakes && this.#nextSameCpuIsFallback(b, i, pfn)) {
-      m.retypePageblocks(pfn, m.pageblockOrder - 1, mt);
+      this.#realRetype(pfn, m.pageblockOrder - 1, mt, this.#nextFallbackMt(b, i));
       this.#pbKnown[pfn >>> m.pageblockOrder] = 1;
       this.#claimHandled = pfn;
     } else {
@@ -434,6 +442,16 @@ export class PageReplay {
       m.setAllocated(pfn, order, mt);
       this.#pendingTakes.add(pfn);
     }
+  }
+
+  /** fallback_migratetype of the next same-CPU call (the extfrag of a partial claim), or -1. */
+  #nextFallbackMt(b: CallBatch, i: number): number {
+    const cpu = b.cpu[i]!;
+    for (let j = i + 1; j < b.length; j++) {
+      if (b.cpu[j] !== cpu) continue;
+      return b.call[j] === Call.FALLBACK ? b.c[j]! : -1;
+    }
+    return -1;
   }
 
   #nextSameCpuIsFallback(b: CallBatch, i: number, pfn: number): boolean {
@@ -476,7 +494,7 @@ export class PageReplay {
       this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
       if (claim) {
         m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
-        m.retypePageblocks(pfn, fallbackOrder, allocMt);
+        this.#realRetype(pfn, fallbackOrder, allocMt, fallbackMt);
       } else {
         m.placeFree(zi, pfn, fallbackOrder, allocMt);
       }
@@ -488,7 +506,7 @@ export class PageReplay {
       // Whole-block claim: retype the range, split it under the new type.
       this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
       m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
-      m.retypePageblocks(pfn, fallbackOrder, allocMt);
+      this.#realRetype(pfn, fallbackOrder, allocMt, fallbackMt);
       const n = 1 << Math.max(0, fallbackOrder - m.pageblockOrder);
       for (let k = 0; k < n; k++) this.#pbKnown[(pfn >>> m.pageblockOrder) + k] = 1;
       m.carve(pfn, allocOrder, allocMt);
@@ -515,6 +533,7 @@ export class PageReplay {
     const pfn = b.pfn[i]!;
     const zi = this.#zoneFor(b, i, pfn, order);
     if (zi < 0) return;
+    this.#allocatedPages[zi]! += 2 ** order;
     const m = this.machine;
     const head = m.headOf(pfn);
     const st = m.stateAt(head);
@@ -554,6 +573,7 @@ export class PageReplay {
     const order = b.order[i]!;
     const zi = this.#zoneFor(b, i, pfn, order);
     if (zi < 0) return;
+    this.#freedPages[zi]! += 2 ** order;
     const m = this.machine;
     const head = m.headOf(pfn);
     const st = m.stateAt(head);
@@ -641,9 +661,11 @@ export class PageReplay {
       this.#desync("order-above-max", b, i, `order ${order}`);
       return;
     }
+    const tracePfn = b.pfn[i]!;
+    const tz = m.zoneOf(tracePfn);
+    if (tz >= 0) this.#allocatedPages[tz]! += 2 ** order;
     const got = m.allocPages(b.gfp[i]!, order, b.cpu[i]!);
     if (got === null) return;
-    const tracePfn = b.pfn[i]!;
     const old = this.#live.get(tracePfn);
     if (old !== undefined) {
       // The trace allocated this pfn twice without a free: release our old block.
@@ -666,6 +688,8 @@ export class PageReplay {
       this.#desync("order-above-max", b, i, `order ${order}`);
       return;
     }
+    const tz = m.zoneOf(pfn);
+    if (tz >= 0) this.#freedPages[tz]! += 2 ** order;
     const v = this.#live.get(pfn);
     if (v !== undefined && (v & ALLOC_KEY_ORDER_MASK) === order) {
       this.#live.delete(pfn);
@@ -726,6 +750,42 @@ export class PageReplay {
   // ---------------------------------------------------------------------------------------------
   // Result
 
+  /**
+   * Retypes pageblocks the trace shows really changing type (claims, or a block already known
+   * seen with another type) and counts them for `pageblocksChange`; first sightings that only
+   * correct the seeded guess go through `retypePageblocks` directly and are not counted.
+   */
+  #realRetype(pfn: number, order: number, mt: number, fromMt = -1): void {
+    const m = this.machine;
+    const pbOrder = m.pageblockOrder;
+    const n = order >= pbOrder ? 1 << (order - pbOrder) : 1;
+    const first = (order >= pbOrder ? pfn & ~((1 << order) - 1) : pfn) >>> pbOrder;
+    for (let k = 0; k < n; k++) {
+      const pb = first + k;
+      const zi = m.pageblockZone[pb]!;
+      if (zi >= m.zones.length) continue;
+      // A block not yet confirmed: the event's fallback list says what it was.
+      const old = !this.#pbKnown[pb] && fromMt >= 0 ? fromMt : m.pageblockMt[pb]!;
+      if (old === mt) continue;
+      this.#retypes[zi * MIGRATE_TYPES + old]!--;
+      this.#retypes[zi * MIGRATE_TYPES + mt]!++;
+    }
+    m.retypePageblocks(pfn, order, mt);
+  }
+
+  /** Pageblocks per migratetype of zone `zi` now (blocks owned by the zone, as the census). */
+  #pageblockCensus(zi: number): number[] {
+    const m = this.machine;
+    const z = m.zones[zi]!;
+    const out = new Array<number>(MIGRATE_TYPES).fill(0);
+    const first = Math.ceil(z.startPfn / m.pageblockPages);
+    const last = Math.ceil(z.endPfn / m.pageblockPages);
+    for (let pb = first; pb < last; pb++) {
+      if (m.pageblockZone[pb] === z.index) out[m.pageblockMt[pb]!]!++;
+    }
+    return out;
+  }
+
   /** Desync counts so far. */
   get desyncCounts(): ReadonlyMap<string, number> {
     return this.#desyncs;
@@ -755,12 +815,7 @@ export class PageReplay {
         freeBlocks.push(sum);
         unlocatedBlocks.push(un);
       }
-      const pageblocksByType = new Array<number>(MIGRATE_TYPES).fill(0);
-      const first = Math.ceil(z.startPfn / m.pageblockPages);
-      const last = Math.ceil(z.endPfn / m.pageblockPages);
-      for (let pb = first; pb < last; pb++) {
-        if (m.pageblockZone[pb] === z.index) pageblocksByType[m.pageblockMt[pb]!]!++;
-      }
+      const pageblocksByType = this.#pageblockCensus(z.index);
       return {
         name: z.name,
         node: z.node,
@@ -775,6 +830,13 @@ export class PageReplay {
         watermarks: { min: z.wmarkMin, low: z.wmarkLow, high: z.wmarkHigh, boost: z.boost },
         pcpPages: z.pcpCount.reduce((a, x) => a + x, 0),
         pageblocksByType,
+        tracedPages: {
+          allocated: this.#allocatedPages[z.index]!,
+          freed: this.#freedPages[z.index]!,
+        },
+        pageblocksChange: pageblocksByType.map((_, mt) =>
+          this.#retypes[z.index * MIGRATE_TYPES + mt]!
+        ),
       };
     });
     const fb = faithful ? this.#fallbacks : {

@@ -35,6 +35,17 @@ export interface ZoneReplayResult {
   pcpPages: number;
   /** Pageblocks per migratetype at the end (as the pagetypeinfo block-count table). */
   pageblocksByType: number[];
+  /**
+   * Pages of the zone's traced successful `page_alloc` and `page_free` calls (Σ 2^order), to
+   * compare with the vmstat `pgalloc_<zone>` / `pgfree` deltas of a capture.
+   */
+  tracedPages: { allocated: number; freed: number };
+  /**
+   * Net pageblock retypes the trace shows (claims, and known blocks seen with another type), per
+   * migratetype; corrections of the seeded guess on first sight are not counted. Added to a before-snapshot's block counts it predicts the after
+   * counts without depending on which span pageblocks the kernel counts (online memory only).
+   */
+  pageblocksChange: number[];
 }
 
 /** Fallbacks between migratetypes (recorded mm_page_alloc_extfrag, or the emulator's own). */
