@@ -52,7 +52,7 @@ export {
 export { formatGfp, GFP, gfpMigratetype, parseGfp } from "./lib/kernel/gfp_flags.ts";
 
 // Phase 1: trace → events
-export { EVENT_NAMES, eventCode, Ev, type EventName } from "./lib/trace/event_kind.ts";
+export { Ev, EVENT_NAMES, eventCode, type EventName } from "./lib/trace/event_kind.ts";
 export { EventBatch, EventFlag, ptrHex, ptrKey } from "./lib/trace/event_batch.ts";
 export { StringTable } from "./lib/trace/string_table.ts";
 export {
@@ -77,28 +77,34 @@ export {
   TraceDatReader,
   type TraceDatStats,
 } from "./lib/trace/tracedat_reader.ts";
-export {
-  type Compression,
-  detectCompression,
-  openTraceStream,
-} from "./lib/trace/input_stream.ts";
+export { type Compression, detectCompression, openTraceStream } from "./lib/trace/input_stream.ts";
 export {
   detectTextFormat,
   type ImportOptions,
-  importTrace,
   type ImportSummary,
+  importTrace,
   type TraceFormat,
 } from "./lib/trace/trace_import.ts";
 
 // Phase 2: events → allocator calls
-export { assertNever, Call, CALL_NAMES, type CallKind, callOfEvent } from "./lib/calls/call_kind.ts";
+export {
+  assertNever,
+  Call,
+  CALL_NAMES,
+  type CallKind,
+  callOfEvent,
+} from "./lib/calls/call_kind.ts";
 export { CallBatch } from "./lib/calls/call_batch.ts";
-export { CallStream, type CallStreamOptions, type CallStreamStats } from "./lib/calls/call_stream.ts";
+export {
+  CallStream,
+  type CallStreamOptions,
+  type CallStreamStats,
+} from "./lib/calls/call_stream.ts";
 
 // Phase 3: the emulated memory manager
 export {
-  AllocPageFlag,
   type AllocatorStats,
+  AllocPageFlag,
   PageAllocator,
   PageState,
   type ZoneView,
@@ -124,9 +130,9 @@ export { type MemmapCost, memmapCost } from "./lib/mm/memmap_cost.ts";
 export {
   calculateOrder,
   getOrder,
+  SlabFlag,
   type SlabGeometry,
   slabGeometry,
-  SlabFlag,
 } from "./lib/slab/slab_geometry.ts";
 export { KmemCache, type KmemCacheStats } from "./lib/slab/kmem_cache.ts";
 export { SlabAllocator, ZERO_SIZE_OBJ } from "./lib/slab/slab_allocator.ts";

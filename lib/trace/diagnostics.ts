@@ -73,7 +73,11 @@ function truncate(s: string): string {
 export class DiagnosticLog {
   readonly counts = new Map<string, number>();
   readonly examples: Diagnostic[] = [];
-  constructor(readonly maxExamplesPerCode = 5, readonly strict = false, readonly file = "<input>") {}
+  constructor(
+    readonly maxExamplesPerCode = 5,
+    readonly strict = false,
+    readonly file = "<input>",
+  ) {}
 
   /** Records a diagnostic; throws a TraceSyntaxError instead in strict mode. */
   add(code: string, line: number, message: string, text = ""): void {
