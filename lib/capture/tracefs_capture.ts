@@ -1,0 +1,402 @@
+/**
+ * Records a capture bundle on the running machine (`kmem capture`): a private tracefs instance
+ * with the kmem/vmscan/compaction/vmalloc events, /proc snapshots read just before tracing is
+ * switched on and just after it is switched off, the trace text, a trace.dat (when trace-cmd is
+ * installed), the per-CPU ring-buffer stats and the kernel release — exactly the layout of
+ * ../shared/traces/mixed. The bundle is returned as a file map; the CLI writes it.
+ *
+ * The instance (`instances/kmemreplay-<pid>`) is private, so a running `trace-cmd record` or
+ * another user of the top-level buffer is not disturbed, and it is always removed: on success,
+ * on errors and on Ctrl-C (SIGINT).
+ *
+ * @module
+ */
+
+/** The tracefs mount points tried, in order (kernel ≥4.1, then the debugfs location). */
+export const TRACEFS_DIRS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] as const;
+
+/** /proc files snapshotted before and after (saved as `before.X` / `after.X`). */
+export const SNAPSHOT_FILES = [
+  "buddyinfo",
+  "pagetypeinfo",
+  "zoneinfo",
+  "slabinfo",
+  "meminfo",
+  "vmstat",
+] as const;
+
+/** Default event systems: what a replay reads. */
+export const DEFAULT_CAPTURE_EVENTS = ["kmem", "vmscan", "compaction", "vmalloc"] as const;
+
+/**
+ * Events left off when a whole system is enabled: `kmem:rss_stat` fires on every page-table
+ * counter change and would dominate the buffer (name it explicitly to get it).
+ */
+export const NOISY_EVENTS = ["kmem/rss_stat"] as const;
+
+/** The capture environment does not allow recording (not root, no tracefs, …). */
+export class CaptureError extends Error {
+  override name = "CaptureError";
+}
+
+/** Options of {@linkcode captureBundle}. */
+export interface CaptureOptions {
+  /** Seconds to record when no command is given (default 5). */
+  seconds?: number;
+  /** Event systems (`kmem`) or single events (`kmem:mm_page_alloc`); default kmem, vmscan, compaction, vmalloc. */
+  events?: readonly string[];
+  /** Record while this command runs (argv); its exit status goes into `stats.commandExitCode`. */
+  command?: readonly string[];
+  /** Per-CPU ring buffer size in KiB (default {@linkcode DEFAULT_BUFFER_KB}). */
+  bufferKb?: number;
+  /** Instance name (default `kmemreplay-<pid>`). */
+  instanceName?: string;
+  /** Tracefs directory to use instead of searching {@linkcode TRACEFS_DIRS}. */
+  tracefsDir?: string;
+  /** Also save trace.dat with `trace-cmd extract` when trace-cmd is found (default true). */
+  traceDat?: boolean;
+  /** Where the /proc snapshots are read (default `/proc`). */
+  procDir?: string;
+  /** Progress messages (default: none). */
+  onProgress?: (message: string) => void;
+}
+
+/** Ring-buffer counters of one CPU (`per_cpu/cpuN/stats`). */
+export interface CpuBufferStats {
+  cpu: number;
+  entries: number;
+  overrun: number;
+  commitOverrun: number;
+  droppedEvents: number;
+}
+
+/** What {@linkcode captureBundle} measured. */
+export interface CaptureStats {
+  tracefsDir: string;
+  instance: string;
+  /** Events enabled, as `system/event` or `system` for whole systems. */
+  events: string[];
+  /** Wall-clock seconds between tracing on and off. */
+  seconds: number;
+  perCpu: CpuBufferStats[];
+  /** Σ overrun + dropped over CPUs: events the ring buffer lost. */
+  lostEvents: number;
+  /** Exit code of `command`, or null when none ran. */
+  commandExitCode: number | null;
+  /** trace-cmd was used for trace.dat. */
+  traceDat: boolean;
+}
+
+/** A captured bundle: file name → content, plus what happened. */
+export interface CaptureResult {
+  /** `trace.txt`, `trace.dat` (optional), `before.*`, `after.*`, `stats`, `uname`. */
+  files: Map<string, string | Uint8Array>;
+  stats: CaptureStats;
+  /** Things the user should know (missing event systems, lost events, no trace-cmd …). */
+  notes: string[];
+}
+
+const DEFAULT_SECONDS = 5;
+/**
+ * Default per-CPU ring buffer (KiB). A new instance starts at ≈1.4 MiB per CPU, which a fork
+ * storm overruns in under a second; kmem events are ≈50 bytes each, so 32 MiB holds ≈600k
+ * events per CPU. It is allocated before the before-snapshots, so it does not skew them.
+ */
+export const DEFAULT_BUFFER_KB = 32768;
+
+/**
+ * Finds a usable tracefs: the first of {@linkcode TRACEFS_DIRS} with an `instances` directory,
+ * mounting tracefs at /sys/kernel/tracing when nothing is mounted. Throws a
+ * {@linkcode CaptureError} that says what the user must do when that fails.
+ *
+ * @example
+ * ```ts
+ * import { locateTracefs } from "./tracefs_capture.ts";
+ * try {
+ *   console.log(await locateTracefs()); // "/sys/kernel/tracing"
+ * } catch (e) {
+ *   console.log((e as Error).message); // "… run as root …"
+ * }
+ * ```
+ */
+export async function locateTracefs(dir?: string): Promise<string> {
+  const candidates = dir ? [dir] : [...TRACEFS_DIRS];
+  for (const d of candidates) {
+    if (await isDir(`${d}/instances`)) return d;
+  }
+  if (!dir && Deno.uid() === 0 && await isDir(TRACEFS_DIRS[0])) {
+    const out = await new Deno.Command("mount", {
+      args: ["-t", "tracefs", "nodev", TRACEFS_DIRS[0]],
+      stdout: "null",
+      stderr: "piped",
+    }).output().catch(() => null);
+    if (out?.success && await isDir(`${TRACEFS_DIRS[0]}/instances`)) return TRACEFS_DIRS[0];
+  }
+  const where = dir ?? TRACEFS_DIRS.join(" or ");
+  throw new CaptureError(
+    `no usable tracefs at ${where}. ` +
+      (Deno.uid() !== 0
+        ? "Run kmem capture as root (tracefs and /proc/pagetypeinfo, /proc/slabinfo are root-only)"
+        : "Mount it: mount -t tracefs nodev /sys/kernel/tracing (kernel needs CONFIG_FTRACE)"),
+  );
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+async function writeKnob(path: string, value: string): Promise<void> {
+  try {
+    await Deno.writeTextFile(path, value);
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new CaptureError(`cannot write ${path}: permission denied (run as root)`);
+    }
+    throw e;
+  }
+}
+
+/**
+ * Parses one `per_cpu/cpuN/stats` file.
+ *
+ * @example
+ * ```ts
+ * import { parseCpuBufferStats } from "./tracefs_capture.ts";
+ * parseCpuBufferStats(0, "entries: 5\noverrun: 1\ncommit overrun: 0\ndropped events: 2\n").overrun; // 1
+ * ```
+ */
+export function parseCpuBufferStats(cpu: number, text: string): CpuBufferStats {
+  const get = (key: string) => {
+    const m = new RegExp(`^${key}:\\s*(\\d+)`, "m").exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  return {
+    cpu,
+    entries: get("entries"),
+    overrun: get("overrun"),
+    commitOverrun: get("commit overrun"),
+    droppedEvents: get("dropped events"),
+  };
+}
+
+async function readSnapshots(
+  procDir: string,
+  prefix: "before" | "after",
+  files: Map<string, string | Uint8Array>,
+  notes: string[],
+): Promise<void> {
+  for (const name of SNAPSHOT_FILES) {
+    try {
+      files.set(`${prefix}.${name}`, await Deno.readTextFile(`${procDir}/${name}`));
+    } catch (e) {
+      if (prefix === "before") {
+        notes.push(`${procDir}/${name} not readable (${(e as Error).message}); not saved`);
+      }
+    }
+  }
+}
+
+/** Event system/event paths to enable under `events/`. */
+function eventPaths(events: readonly string[]): string[] {
+  return events.map((e) => e.trim()).filter((e) => e !== "").map((e) => e.replace(":", "/"));
+}
+
+async function which(cmd: string): Promise<string | null> {
+  for (const d of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
+    try {
+      const st = await Deno.stat(`${d}/${cmd}`);
+      if (st.isFile) return `${d}/${cmd}`;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * Records a bundle: private instance, events on, before-snapshots, tracing on, command (or
+ * sleep), tracing off, after-snapshots, trace text, trace.dat, stats; the instance is removed
+ * in every case (also on Ctrl-C, which then exits with status 130).
+ *
+ * @example
+ * ```ts
+ * import { captureBundle } from "./tracefs_capture.ts";
+ * const { files, stats } = await captureBundle({ command: ["true"], events: ["kmem"] });
+ * [...files.keys()].includes("after.buddyinfo"); // true
+ * stats.lostEvents; // 0
+ * ```
+ */
+export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureResult> {
+  const progress = opts.onProgress ?? (() => {});
+  const root = await locateTracefs(opts.tracefsDir);
+  const instance = opts.instanceName ?? `kmemreplay-${Deno.pid}`;
+  const dir = `${root}/instances/${instance}`;
+  const procDir = opts.procDir ?? "/proc";
+  const files = new Map<string, string | Uint8Array>();
+  const notes: string[] = [];
+  const events = eventPaths(opts.events ?? DEFAULT_CAPTURE_EVENTS);
+  let child: Deno.ChildProcess | null = null;
+  let created = false;
+  let cleaned = false;
+
+  const cleanup = async () => {
+    if (cleaned || !created) return;
+    cleaned = true;
+    try {
+      await Deno.writeTextFile(`${dir}/tracing_on`, "0");
+      await Deno.writeTextFile(`${dir}/events/enable`, "0");
+    } catch {
+      // the instance may be half made; rmdir below is what matters
+    }
+    try {
+      await Deno.remove(dir);
+    } catch (e) {
+      // trace-cmd extract -B removes the instance itself when it is done.
+      if (!(e instanceof Deno.errors.NotFound)) {
+        notes.push(`could not remove ${dir}: ${(e as Error).message}`);
+      }
+    }
+  };
+  const onSigint = () => {
+    try {
+      child?.kill("SIGINT");
+    } catch {
+      // already gone
+    }
+    cleanup().finally(() => Deno.exit(130));
+  };
+
+  try {
+    await Deno.mkdir(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) {
+      throw new CaptureError(`tracefs instance ${instance} already exists; remove ${dir}`);
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new CaptureError(`cannot create ${dir}: permission denied (run as root)`);
+    }
+    throw e;
+  }
+  created = true;
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    await writeKnob(`${dir}/tracing_on`, "0");
+    await writeKnob(`${dir}/buffer_size_kb`, `${opts.bufferKb ?? DEFAULT_BUFFER_KB}`);
+    const enabled: string[] = [];
+    for (const ev of events) {
+      const knob = `${dir}/events/${ev}/enable`;
+      try {
+        await Deno.stat(knob);
+      } catch {
+        notes.push(`event ${ev.replace("/", ":")} not available in this kernel; skipped`);
+        continue;
+      }
+      await writeKnob(knob, "1");
+      enabled.push(ev);
+    }
+    if (enabled.length === 0) throw new CaptureError(`none of the events ${events} exist`);
+    for (const noisy of NOISY_EVENTS) {
+      const sys = noisy.split("/")[0]!;
+      if (enabled.includes(sys) && !events.includes(noisy)) {
+        await writeKnob(`${dir}/events/${noisy}/enable`, "0").catch(() => {});
+      }
+    }
+    await Deno.writeTextFile(`${dir}/trace`, ""); // clear
+    // Snapshot first, then switch on: the window between them is the error budget's.
+    await readSnapshots(procDir, "before", files, notes);
+    progress(`tracing ${enabled.join(",")} in ${dir}`);
+    await writeKnob(`${dir}/tracing_on`, "1");
+    const t0 = performance.now();
+    let exitCode: number | null = null;
+    if (opts.command && opts.command.length > 0) {
+      const [cmd, ...args] = opts.command;
+      try {
+        child = new Deno.Command(cmd!, {
+          args,
+          stdin: "inherit",
+          stdout: "inherit",
+          stderr: "inherit",
+        })
+          .spawn();
+      } catch (e) {
+        throw new CaptureError(`cannot run ${cmd}: ${(e as Error).message}`);
+      }
+      exitCode = (await child.status).code;
+      child = null;
+    } else {
+      const seconds = opts.seconds ?? DEFAULT_SECONDS;
+      await new Promise((r) => setTimeout(r, seconds * 1000));
+    }
+    await writeKnob(`${dir}/tracing_on`, "0");
+    const seconds = (performance.now() - t0) / 1000;
+    await readSnapshots(procDir, "after", files, notes);
+    progress(`tracing off after ${seconds.toFixed(2)} s; saving`);
+
+    // The text first: trace-cmd extract consumes the buffer.
+    files.set("trace.txt", await Deno.readTextFile(`${dir}/trace`));
+    const perCpu: CpuBufferStats[] = [];
+    const statTexts: string[] = [];
+    const cpuDirs = [...Deno.readDirSync(`${dir}/per_cpu`)]
+      .map((e) => e.name).filter((n) => /^cpu\d+$/.test(n))
+      .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
+    for (const c of cpuDirs) {
+      const text = await Deno.readTextFile(`${dir}/per_cpu/${c}/stats`);
+      statTexts.push(`== ${c}\n${text}`);
+      perCpu.push(parseCpuBufferStats(Number(c.slice(3)), text));
+    }
+    files.set("stats", statTexts.join(""));
+    files.set("uname", `${Deno.osRelease()}\n`);
+    const lost = perCpu.reduce((s, c) => s + c.overrun + c.droppedEvents, 0);
+    if (lost > 0) {
+      notes.push(
+        `${lost} events lost in the ring buffer (overrun/dropped); record shorter or raise --buffer-kb`,
+      );
+    }
+    let traceDat = false;
+    if (opts.traceDat ?? true) {
+      const tc = await which("trace-cmd");
+      if (tc === null) notes.push("trace-cmd not installed: no trace.dat (trace.txt only)");
+      else {
+        const tmp = await Deno.makeTempFile({ prefix: "kmemreplay-", suffix: ".dat" });
+        try {
+          const out = await new Deno.Command(tc, {
+            args: ["extract", "-B", instance, "-o", tmp],
+            stdout: "null",
+            stderr: "piped",
+          }).output();
+          if (out.success) {
+            files.set("trace.dat", await Deno.readFile(tmp));
+            traceDat = true;
+          } else {
+            notes.push(
+              `trace-cmd extract failed: ${new TextDecoder().decode(out.stderr).trim()}`,
+            );
+          }
+        } finally {
+          await Deno.remove(tmp).catch(() => {});
+        }
+      }
+    }
+    return {
+      files,
+      stats: {
+        tracefsDir: root,
+        instance,
+        events: enabled,
+        seconds,
+        perCpu,
+        lostEvents: lost,
+        commandExitCode: exitCode,
+        traceDat,
+      },
+      notes,
+    };
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+    await cleanup();
+  }
+}
