@@ -3,7 +3,7 @@
  * captures behind the README "Fidelity" section. Bundles go to `<out>/<name>/` (keep them out of
  * the repo); `kmem capture` records one bundle the same way.
  *
- *   deno run -A bench/capture_bundles.ts /tmp/kmem-fresh [name…] [--gzip]
+ *   deno run -A bench/capture_bundles.ts /tmp/kmem-fresh [name…] [--gzip] [--no-dat]
  *
  * @module
  */
@@ -34,6 +34,14 @@ export const WORKLOADS: Record<string, string[]> = {
     "d=$(mktemp -d /var/tmp/kmemcap.XXXXXX); i=0; while [ $i -lt 3000 ]; do : > $d/f$i; " +
     "i=$((i+1)); done; rm -rf $d",
   ],
+  // The demo bundle (traces/demo): 400 small files written, read and removed — page cache,
+  // dentries and inodes in a trace small enough to ship (< 1.5 MiB with the text gzipped).
+  demo: [
+    "sh",
+    "-c",
+    "d=$(mktemp -d /var/tmp/kmemcap.XXXXXX); i=0; while [ $i -lt 400 ]; do echo $i > $d/f$i; " +
+    "i=$((i+1)); done; cat $d/* > /dev/null; rm -rf $d",
+  ],
   // Fork storm: 300 short-lived processes.
   fork: ["sh", "-c", "i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done"],
 };
@@ -41,12 +49,17 @@ export const WORKLOADS: Record<string, string[]> = {
 if (import.meta.main) {
   const args = Deno.args.filter((a) => !a.startsWith("--"));
   const gzip = Deno.args.includes("--gzip");
+  const noDat = Deno.args.includes("--no-dat");
   const out = args[0] ?? "/tmp/kmem-fresh";
   const names = args.length > 1 ? args.slice(1) : Object.keys(WORKLOADS);
   for (const name of names) {
     const command = WORKLOADS[name];
     if (!command) throw new Error(`unknown workload ${name}`);
-    const r = await captureBundle({ command, onProgress: (m) => console.error(`${name}: ${m}`) });
+    const r = await captureBundle({
+      command,
+      traceDat: !noDat,
+      onProgress: (m) => console.error(`${name}: ${m}`),
+    });
     const dir = `${out}/${name}`;
     Deno.mkdirSync(dir, { recursive: true });
     for (const [f, data] of r.files) {

@@ -57,6 +57,12 @@ export interface CaptureOptions {
   traceDat?: boolean;
   /** Where the /proc snapshots are read (default `/proc`). */
   procDir?: string;
+  /**
+   * Keep tracing this long after the command exits (default {@linkcode DEFAULT_SETTLE_MS}), so
+   * RCU-deferred frees of its objects (dentries, files, …) land in the trace, not in the window
+   * before the after-snapshot.
+   */
+  settleMs?: number;
   /** Progress messages (default: none). */
   onProgress?: (message: string) => void;
 }
@@ -103,6 +109,8 @@ const DEFAULT_SECONDS = 5;
  * events per CPU. It is allocated before the before-snapshots, so it does not skew them.
  */
 export const DEFAULT_BUFFER_KB = 32768;
+/** Default settle time after the command (ms): a few RCU grace periods on an idle machine. */
+export const DEFAULT_SETTLE_MS = 250;
 
 /**
  * Finds a usable tracefs: the first of {@linkcode TRACEFS_DIRS} with an `instances` directory,
@@ -327,6 +335,8 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
       }
       exitCode = (await child.status).code;
       child = null;
+      const settle = opts.settleMs ?? DEFAULT_SETTLE_MS;
+      if (settle > 0) await new Promise((r) => setTimeout(r, settle));
     } else {
       const seconds = opts.seconds ?? DEFAULT_SECONDS;
       await new Promise((r) => setTimeout(r, seconds * 1000));

@@ -67,6 +67,17 @@ export interface SlabCacheRow {
   pages: number;
   /** Objects put in from the seed snapshot. */
   seededObjs: number;
+  /**
+   * activeObjs of the emulated cache right after seeding (0 for caches first seen in the trace).
+   * The seed packs objects into whole slabs, so `activeObjs − activeObjsAtStart` is the change
+   * the trace explains; add it to the before-slabinfo count to predict the after count.
+   */
+  activeObjsAtStart: number;
+  /**
+   * Objects of this cache whose pointer was allocated again while still live: frees the trace
+   * did not show (bulk frees, kfree_rcu batches, sheaf flushes), replayed as implied frees.
+   */
+  impliedFrees: number;
   /** Calls seen in the trace. */
   allocs: number;
   frees: number;
@@ -245,6 +256,8 @@ export class SlabReplay {
   #cReq: number[] = [];
   #cAlloc: number[] = [];
   #cSeeded: number[] = [];
+  #cActiveAtStart: number[] = [];
+  #cImplied: number[] = [];
   #cGeometry: Array<"slabinfo" | "computed"> = [];
   #seedPool: number[][] = [];
   readonly #aliases = new Map<
@@ -306,6 +319,7 @@ export class SlabReplay {
       }
       this.#cSeeded[c.id] = pool.length;
     }
+    for (const c of this.slab.caches) this.#cActiveAtStart[c.id] = c.stats().activeObjs;
   }
 
   /** Caches of the emulated slab layer (for sampling). */
@@ -438,6 +452,8 @@ export class SlabReplay {
     const old = this.#live.get(key);
     if (old !== undefined) {
       this.desync.ptrReusedLive++;
+      const oc = this.#recCache[old]!;
+      if (oc !== NO_CACHE) this.#cImplied[oc] = (this.#cImplied[oc] ?? 0) + 1;
       this.#release(old, cpu);
     }
     this.#freed.delete(key);
@@ -641,6 +657,8 @@ export class SlabReplay {
         numSlabs: st.numSlabs,
         pages: st.pages,
         seededObjs: this.#cSeeded[c.id] ?? 0,
+        activeObjsAtStart: this.#cActiveAtStart[c.id] ?? 0,
+        impliedFrees: this.#cImplied[c.id] ?? 0,
         allocs: this.#cAllocs[c.id] ?? 0,
         frees: this.#cFrees[c.id] ?? 0,
         bytesReq: this.#cReq[c.id] ?? 0,
