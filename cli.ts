@@ -29,6 +29,13 @@ import { replayTrace, type ReplayTraceResult } from "./lib/replay/replay_trace.t
 import type { ReplayMode } from "./lib/replay/page_replay_result.ts";
 import { type SlabSortKey, sortSlabRows } from "./lib/slab/slab_replay.ts";
 import { buildReport } from "./lib/report/build_report.ts";
+import { formatValidation, validateReplay } from "./lib/replay/validate.ts";
+import {
+  captureBundle,
+  CaptureError,
+  DEFAULT_CAPTURE_EVENTS,
+} from "./lib/capture/tracefs_capture.ts";
+import { gzipSync } from "node:zlib";
 
 const READ_CHUNK_BYTES = 1 << 20;
 const PROGRESS_MIN_BYTES = 32 << 20;
@@ -743,6 +750,69 @@ program
       pcp: true,
     });
     console.log(`report written: ${index}`);
+  });
+
+addReplayOptions(
+  program
+    .command("validate")
+    .description("replay a bundle and compare with its after-snapshots, with the error budget")
+    .argument("<bundle-dir>", "capture bundle (trace + before.* / after.* snapshots)"),
+).action(async (dir: string, flags: ReplayFlags) => {
+  const { r, input } = await runReplay(dir, flags, { slab: true });
+  if (!input.bundleDir) throw new UserError(`${dir}: kmem validate needs a bundle directory`);
+  // Parse again: machineFor drops the before-snapshots for what-if machines.
+  const s = parseSnapshotSet(input.snapshots);
+  if (!s.after.buddyinfo && !s.after.zoneinfo) {
+    throw new UserError(`${dir}: no after.buddyinfo / after.zoneinfo to compare with`);
+  }
+  const v = validateReplay(r, s.after, s.before);
+  console.log(flags.json ? JSON.stringify(v, null, 2) : formatValidation(v));
+});
+
+program
+  .command("capture")
+  .description(
+    "record a bundle on this machine (root): private tracefs instance, /proc snapshots before " +
+      "and after, trace text (+ trace.dat with trace-cmd), per-CPU buffer stats",
+  )
+  .requiredOption("-o, --output <dir>", "bundle directory to write")
+  .option("--seconds <n>", "record this long when no command is given", Number, 5)
+  .option("--events <list>", "event systems or system:event", DEFAULT_CAPTURE_EVENTS.join(","))
+  .option("--buffer-kb <n>", "per-CPU ring buffer in KiB (default 32768)", parseIntArg)
+  .option("--no-dat", "do not save trace.dat with trace-cmd extract")
+  .option("--gzip", "write trace.txt.gz instead of trace.txt")
+  .argument("[command...]", "record while this command runs (put it after --)")
+  .action(async (
+    command: string[],
+    f: {
+      output: string;
+      seconds: number;
+      events: string;
+      bufferKb?: number;
+      dat: boolean;
+      gzip?: boolean;
+    },
+  ) => {
+    const r = await captureBundle({
+      seconds: f.seconds,
+      events: f.events.split(","),
+      command: command.length ? command : undefined,
+      bufferKb: f.bufferKb,
+      traceDat: f.dat,
+      onProgress: (m) => console.error(m),
+    });
+    await Deno.mkdir(f.output, { recursive: true });
+    for (const [name, data] of r.files) {
+      if (name === "trace.txt" && f.gzip) {
+        const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+        await Deno.writeFile(`${f.output}/trace.txt.gz`, gzipSync(bytes));
+      } else if (typeof data === "string") await Deno.writeTextFile(`${f.output}/${name}`, data);
+      else await Deno.writeFile(`${f.output}/${name}`, data);
+    }
+    for (const n of r.notes) console.error(`note: ${n}`);
+    console.error(
+      `${f.output}: ${r.stats.seconds.toFixed(2)} s recorded, ${r.stats.lostEvents} events lost`,
+    );
   });
 
 async function main(): Promise<number> {
