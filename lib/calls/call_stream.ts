@@ -7,6 +7,8 @@
  * - Text output from several CPUs can interleave slightly out of order, so calls pass through a
  *   bounded reorder window (by time and rows) and are re-sorted stably; anything older than what
  *   was already delivered is delivered at once and counted as `late`.
+ * - Rows are copied once, into the window; the sink gets views of the window's sorted rows
+ *   (at most `batchRows` each), so delivery itself copies nothing.
  *
  * @module
  */
@@ -47,8 +49,8 @@ const BATCHED_LOOKBACK_ROWS = 512;
 
 /**
  * Push-based normalizer: `push()` event batches, get {@linkcode CallBatch}es in timestamp order
- * through the sink; `end()` flushes. The delivered batch object is reused: consume it inside the
- * sink.
+ * through the sink; `end()` flushes. A delivered batch is a view of internal storage that is
+ * overwritten afterwards: consume (or copy) it inside the sink.
  *
  * @example
  * ```ts
@@ -78,7 +80,9 @@ export class CallStream {
   readonly #maxPending: number;
   #pending: CallBatch;
   #spare: CallBatch;
+  /** Late rows waiting for delivery (arrival order). */
   readonly #out: CallBatch;
+  readonly #rows: number;
   #maxTs = -Infinity;
   #lastDeliveredTs = -Infinity;
   #sorted = true;
@@ -93,6 +97,7 @@ export class CallStream {
     this.#pending = new CallBatch(this.#maxPending);
     this.#spare = new CallBatch(this.#maxPending);
     this.#out = new CallBatch(rows);
+    this.#rows = rows;
   }
 
   /** Adds a batch of events (any order within the window). */
@@ -195,22 +200,30 @@ export class CallStream {
     this.#sorted = true;
   }
 
-  /** Delivers the first n pending rows (already sorted) and shifts the rest to the front. */
+  /**
+   * Delivers the first n pending rows (already sorted) as views of at most `batchRows` rows, then
+   * moves the rest to the front.
+   */
   #deliverPending(n: number): void {
-    const p = this.#pending;
-    for (let i = 0; i < n; i++) this.#deliverRow(p, i, p.call[i]!);
     if (n === 0) return;
-    const s = this.#spare;
-    s.clear();
-    for (let i = n; i < p.length; i++) {
-      const j = s.copyRow(p, i);
-      s.call[j] = p.call[i]!;
+    this.#emitOut(); // late rows were delivered "at once": they go before newer ones
+    const p = this.#pending;
+    const byKind = this.stats.byKind;
+    const call = p.call;
+    for (let i = 0; i < n; i++) byKind[call[i]!]!++;
+    this.stats.total += n;
+    const lastTs = p.tsNs[n - 1]!; // sorted: the newest delivered row
+    if (lastTs > this.#lastDeliveredTs) this.#lastDeliveredTs = lastTs;
+    const columns = batchColumns(p);
+    for (let at = 0; at < n; at += this.#rows) {
+      this.#sink(viewOf(columns, at, Math.min(this.#rows, n - at)));
     }
-    this.#spare = p;
-    this.#pending = s;
-    p.clear();
+    const rest = p.length - n;
+    if (rest > 0) { for (const c of columns) c.copyWithin(0, n, p.length); }
+    p.length = rest;
   }
 
+  /** Delivers one late row through the `out` batch. */
   #deliverRow(src: EventBatch, i: number, call: number): void {
     if (this.#out.full) this.#emitOut();
     const j = this.#out.copyRow(src, i);
@@ -226,4 +239,37 @@ export class CallStream {
     this.#sink(this.#out);
     this.#out.clear();
   }
+}
+
+type Column =
+  | Uint8Array
+  | Uint16Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint32Array
+  | Float64Array;
+
+const COLUMN_NAMES: string[] = [];
+
+/** The typed-array columns of a call batch (found once from an instance, so none is missed). */
+function batchColumns(b: CallBatch): Column[] {
+  const rec = b as unknown as Record<string, Column>;
+  if (COLUMN_NAMES.length === 0) {
+    for (const k of Object.keys(b)) if (ArrayBuffer.isView(rec[k])) COLUMN_NAMES.push(k);
+  }
+  return COLUMN_NAMES.map((k) => rec[k]!);
+}
+
+/**
+ * A CallBatch whose columns are views of rows [at, at + n) of `columns`. Built from a real (empty)
+ * CallBatch so it has the same hidden class as the batches consumers see otherwise.
+ */
+function viewOf(columns: Column[], at: number, n: number): CallBatch {
+  const v = new CallBatch(0);
+  const rec = v as unknown as Record<string, unknown>;
+  for (let c = 0; c < columns.length; c++) rec[COLUMN_NAMES[c]!] = columns[c]!.subarray(at, at + n);
+  rec.capacity = n;
+  v.length = n;
+  return v;
 }

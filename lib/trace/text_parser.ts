@@ -10,7 +10,10 @@
  *
  * The parser is push-based: {@linkcode TextTraceParser.feed} takes byte chunks of any size (split
  * anywhere, even inside a UTF-8 sequence), fills one reused {@linkcode EventBatch} and hands it to
- * the sink whenever it is full. Every input line is counted as parsed, unknown, malformed or
+ * the sink whenever it is full. It works on the bytes directly: lines are found with
+ * `indexOf(0x0a)`, header and fields are scanned byte by byte, and repeated texts (comm, call
+ * site, cache name, gfp flags) go through byte-keyed {@linkcode ByteInterner}s, so a JS string is
+ * made only the first time a value is seen (and for lines reported in diagnostics). Every input line is counted as parsed, unknown, malformed or
  * comment, so `parsed + unknown + malformed + comment === total`.
  *
  * @module
@@ -18,6 +21,7 @@
 
 import { ZONE_NAMES } from "../kernel/constants.ts";
 import { GFP, parseGfp } from "../kernel/gfp_flags.ts";
+import { ByteInterner } from "./byte_interner.ts";
 import { DiagnosticLog, TraceSyntaxError } from "./diagnostics.ts";
 import { DEFAULT_BATCH_ROWS, EventBatch, EventFlag } from "./event_batch.ts";
 import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "./event_kind.ts";
@@ -97,7 +101,123 @@ const RSS_TYPES = ["MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES
 const TRACEFS_LOST = /^CPU:(\d+) \[LOST (?:(\d+) )?EVENTS\]/;
 const TRACECMD_LOST = /CPU:\s*(\d+) \[(?:(\d+) )?EVENTS DROPPED\]/;
 const BUFFER_STARTED = /^##### CPU (\d+) buffer started ####/;
-const INSTANCE_PREFIX = /^(\S+?):\s+/;
+
+/** A line longer than this is not a trace line: it is counted once and skipped. */
+const MAX_LINE_BYTES = 1 << 20;
+
+const SPACE = 32;
+const TAB = 9;
+const CR = 13;
+const LF = 10;
+const HASH = 35;
+const LPAREN = 40;
+const RPAREN = 41;
+const PLUS = 43;
+const COMMA = 44;
+const MINUS = 45;
+const DOT = 46;
+const SLASH = 47;
+const ZERO = 48;
+const COLON = 58;
+const EQUALS = 61;
+const LBRACKET = 91;
+const RBRACKET = 93;
+const LOWER_F = 102;
+const LOWER_T = 116;
+const LOWER_X = 120;
+
+/**
+ * The field keys the event parsers read. A line's fields are tokenized once into per-key value
+ * ranges, so each event reads its values without searching the line again.
+ */
+const KEY_NAMES = [
+  "call_site",
+  "ptr",
+  "name",
+  "bytes_req",
+  "bytes_alloc",
+  "gfp_flags",
+  "node",
+  "accounted",
+  "page",
+  "pfn",
+  "order",
+  "migratetype",
+  "percpu_refill",
+  "cold",
+  "alloc_order",
+  "fallback_order",
+  "pageblock_order",
+  "alloc_migratetype",
+  "fallback_migratetype",
+  "fragmenting",
+  "change_ownership",
+  "mm_id",
+  "curr",
+  "type",
+  "member",
+  "size",
+  "node_id",
+  "min",
+  "low",
+  "high",
+  "promo",
+  "lowmem_reserve_pages",
+  "totalreserve_pages",
+  "va_start",
+  "align",
+  "failed",
+  "nr_lazy",
+  "nr_lazy_max",
+  "start",
+  "end",
+  "num_purged",
+  "nid",
+  "zid",
+  "nr_reclaimed",
+  "zone_start",
+  "migrate_pfn",
+  "migrate_start",
+  "free_pfn",
+  "free_start",
+  "zone_end",
+  "mode",
+  "status",
+  "zone",
+  "ret",
+  "classzone_idx",
+  "highest_zoneidx",
+  "priority",
+  "gfp_mask",
+  // `upper_zone name=%s` (mm_setup_per_zone_lowmem_reserve): a `name=` after `upper_zone`.
+  "upper_zone name",
+] as const;
+type KeyName = typeof KEY_NAMES[number];
+const K = Object.fromEntries(KEY_NAMES.map((n, i) => [n, i])) as { [N in KeyName]: number };
+const KEY_COUNT = KEY_NAMES.length;
+
+const utf8 = new TextDecoder("utf-8");
+const latin = new TextEncoder();
+
+function decode(buf: Uint8Array, start: number, end: number): string {
+  return utf8.decode(buf.subarray(start, end));
+}
+
+/** Bytes of an ASCII constant, for in-place comparisons. */
+function ascii(s: string): Uint8Array {
+  return latin.encode(s);
+}
+
+const KEY_IDS = new ByteInterner((buf, s, e) => {
+  const i = (KEY_NAMES as readonly string[]).indexOf(decode(buf, s, e));
+  return i;
+}, 256);
+/** Key bytes, for checking a token against the key expected at its position. */
+const KEY_BYTES = KEY_NAMES.map((n) => ascii(n));
+const UPPER_ZONE = ascii("upper_zone");
+/** Tokens remembered per event kind (fields come in the same order on every line). */
+const SHAPE_TOKENS = 24;
+const SYNC = ascii("sync");
 
 /**
  * Push parser for kmem text traces.
@@ -119,7 +239,7 @@ export class TextTraceParser {
   readonly lines: LineCounts = { total: 0, parsed: 0, unknown: 0, malformed: 0, comment: 0 };
   /** Events parsed per event code. */
   readonly byKind: Float64Array = new Float64Array(EVENT_KIND_COUNT);
-  /** Events parsed per CPU. */
+  /** Events parsed per CPU (up to date after every `feed`, sink call and `end`). */
   readonly byCpu = new Map<number, number>();
   /** Unknown event names with counts. */
   readonly unknownEvents = new Map<string, number>();
@@ -150,14 +270,44 @@ export class TextTraceParser {
   readonly #batch: EventBatch;
   readonly #file: string;
   readonly #strict: boolean;
-  readonly #decoder = new TextDecoder("utf-8");
-  #carry = "";
+  /** The unfinished last line of the previous chunk(s), as bytes. */
+  #carry = new Uint8Array(4096);
+  #carryLen = 0;
   /** Inside an over-long line that was already counted: drop bytes up to its newline. */
   #skipping = false;
-  #lastTsByCpu = new Map<number, number>();
-  #commKey = "";
+  /** Last timestamp per CPU (-1 = none yet), for lost-event rows. */
+  #lastTsByCpu = new Float64Array(64).fill(-1);
+  /** Events per CPU, mirrored into the public `byCpu` map. */
+  #cpuCounts = new Float64Array(64);
+  #maxCpu = -1;
+  /** Bytes of the previous line's comm and its id: consecutive lines usually share it. */
+  #prevComm = new Uint8Array(64);
+  #prevCommLen = -1;
   #commId = 0;
+  readonly #nameCache: NameCache = newNameCache();
+  #prevPrefix = new Uint8Array(64);
+  #prevPrefixLen = -1;
   #ended = false;
+  /** Tokenized fields of the current line: value range per key, valid when stamp === gen. */
+  readonly #vs = new Int32Array(KEY_COUNT);
+  readonly #ve = new Int32Array(KEY_COUNT);
+  readonly #stamp = new Int32Array(KEY_COUNT);
+  #gen = 0;
+  /**
+   * Key id of the n-th `key=` token on the last line of each event kind (-2 = unknown yet), so a
+   * token is identified by comparing its bytes with one expected key instead of hashing it.
+   */
+  readonly #shape = new Int16Array(EVENT_KIND_COUNT * SHAPE_TOKENS).fill(-2);
+  /** Unknown event names by interner value (-2 - index). */
+  readonly #unknownNames: string[] = [];
+  // Byte-keyed interners: a JS string is made only for the first occurrence of each value.
+  readonly #events: ByteInterner;
+  readonly #comms: ByteInterner;
+  readonly #sites: ByteInterner;
+  readonly #names: ByteInterner;
+  readonly #gfps: ByteInterner;
+  readonly #zones: ByteInterner;
+  readonly #rssTypes: ByteInterner;
 
   constructor(sink: (batch: EventBatch) => void, opts: TextParserOptions = {}) {
     this.#sink = sink;
@@ -167,52 +317,113 @@ export class TextTraceParser {
     this.#strict = opts.strict ?? false;
     this.diagnostics = new DiagnosticLog(5, this.#strict, this.#file);
     this.format = opts.format ?? null;
+    const strings = this.strings;
+    const names = this.#unknownNames;
+    this.#events = new ByteInterner((b, s, e) => {
+      const name = decode(b, s, e);
+      const code = eventCode(name);
+      if (code >= 0) return code;
+      names.push(name);
+      return -1 - names.length;
+    }, 128);
+    this.#comms = new ByteInterner((b, s, e) => strings.intern(decode(b, s, e)));
+    this.#sites = new ByteInterner((b, s, e) => strings.intern(canonicalCallSite(decode(b, s, e))));
+    this.#names = new ByteInterner((b, s, e) => strings.intern(decode(b, s, e)));
+    this.#gfps = new ByteInterner((b, s, e) => parseGfp(decode(b, s, e)));
+    this.#zones = new ByteInterner((b, s, e) => zoneIndexOf(decode(b, s, e)), 64);
+    this.#rssTypes = new ByteInterner((b, s, e) => RSS_TYPES.indexOf(decode(b, s, e)), 16);
   }
 
   /** Parses a chunk of bytes; complete lines are processed, a partial last line is kept. */
   feed(chunk: Uint8Array): void {
-    const text = this.#carry + this.#decoder.decode(chunk, { stream: true });
     let start = 0;
-    for (;;) {
-      const nl = text.indexOf("\n", start);
-      if (nl < 0) break;
-      if (this.#skipping) {
-        this.#skipping = false;
-        start = nl + 1;
-        continue;
-      }
-      let end = nl;
-      if (end > start && text.charCodeAt(end - 1) === 13) end--;
-      this.#line(text.slice(start, end));
+    const n = chunk.length;
+    if (this.#skipping) {
+      const nl = chunk.indexOf(LF);
+      if (nl < 0) return;
+      this.#skipping = false;
       start = nl + 1;
     }
-    this.#carry = start === 0 ? text : text.slice(start);
-    if (this.#skipping) this.#carry = "";
-    else if (this.#carry.length > 1 << 20) {
-      // A "line" of a megabyte is not a trace: count it once and skip to its end instead of
-      // growing forever.
-      this.lines.total++;
-      this.#malformed("line-too-long", "line longer than 1 MiB", this.#carry.slice(0, 80));
-      this.#carry = "";
-      this.#skipping = true;
+    if (this.#carryLen > 0 && start < n) {
+      const nl = chunk.indexOf(LF, start);
+      if (nl < 0) {
+        this.#append(chunk, start, n);
+        this.#checkCarry();
+        this.#syncCpus();
+        return;
+      }
+      this.#append(chunk, start, nl);
+      let end = this.#carryLen;
+      if (this.#carry[end - 1] === CR) end--;
+      this.#carryLen = 0;
+      this.#line(this.#carry, 0, end, false);
+      start = nl + 1;
     }
+    for (;;) {
+      const nl = chunk.indexOf(LF, start);
+      if (nl < 0) break;
+      const end = nl > start && chunk[nl - 1] === CR ? nl - 1 : nl;
+      this.#line(chunk, start, end, false);
+      start = nl + 1;
+    }
+    if (start < n) {
+      this.#append(chunk, start, n);
+      this.#checkCarry();
+    }
+    this.#syncCpus();
   }
 
   /** Flushes the last (unterminated) line and the last batch. Idempotent. */
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
-    const rest = this.#carry + this.#decoder.decode();
-    this.#carry = "";
-    if (rest.length > 0 && !this.#skipping) this.#line(rest, true);
+    if (this.#carryLen > 0 && !this.#skipping) {
+      const len = this.#carryLen;
+      this.#carryLen = 0;
+      this.#line(this.#carry, 0, len, true);
+    }
+    this.#syncCpus();
     if (this.#batch.length > 0) {
       this.#sink(this.#batch);
       this.#batch.clear();
     }
   }
 
+  #append(src: Uint8Array, start: number, end: number): void {
+    const need = this.#carryLen + end - start;
+    if (need > this.#carry.length) {
+      let n = this.#carry.length * 2;
+      while (n < need) n *= 2;
+      const c = new Uint8Array(n);
+      c.set(this.#carry.subarray(0, this.#carryLen));
+      this.#carry = c;
+    }
+    this.#carry.set(src.subarray(start, end), this.#carryLen);
+    this.#carryLen = need;
+  }
+
+  #checkCarry(): void {
+    if (this.#carryLen <= MAX_LINE_BYTES) return;
+    // A "line" of a megabyte is not a trace: count it once and skip to its end instead of
+    // growing forever.
+    this.lines.total++;
+    this.#malformed("line-too-long", "line longer than 1 MiB", decode(this.#carry, 0, 80));
+    this.#carryLen = 0;
+    if (this.#carry.length > 1 << 16) this.#carry = new Uint8Array(4096);
+    this.#skipping = true;
+  }
+
+  #syncCpus(): void {
+    const counts = this.#cpuCounts;
+    for (let c = 0; c <= this.#maxCpu; c++) {
+      const n = counts[c]!;
+      if (n > 0) this.byCpu.set(c, n);
+    }
+  }
+
   #emit(kind: number, tsNs: number, cpu: number): number {
     if (this.#batch.full) {
+      this.#syncCpus();
       this.#sink(this.#batch);
       this.#batch.clear();
     }
@@ -224,39 +435,49 @@ export class TextTraceParser {
     this.diagnostics.add(code, this.lines.total, message, text);
   }
 
-  #line(line: string, last = false): void {
+  /** One line `buf[s, e)` (without its line end). */
+  #line(buf: Uint8Array, s: number, e: number, last: boolean): void {
     this.lines.total++;
-    const c0 = line.charCodeAt(0);
-    if (line.length === 0 || c0 === 35 /* # */) {
-      const m = BUFFER_STARTED.exec(line);
-      if (m) {
-        // The CPU's ring buffer overwrote older events before this point.
-        this.lost.markers++;
-        this.lost.bufferStarts++;
-        this.#lostRow(Number(m[1]), -1);
+    const c0 = s < e ? buf[s]! : -1;
+    if (c0 < 0 || c0 === HASH) {
+      if (c0 === HASH && e - s > 10 && buf[s + 1] === HASH) {
+        const m = BUFFER_STARTED.exec(decode(buf, s, e));
+        if (m) {
+          // The CPU's ring buffer overwrote older events before this point.
+          this.lost.markers++;
+          this.lost.bufferStarts++;
+          this.#lostRow(Number(m[1]), -1);
+        }
       }
       this.lines.comment++;
       return;
     }
-    if (this.format === null) this.format = detectLineFormat(line);
     if (this.format === null) {
-      if (this.#headerLine(line)) return;
-      this.#malformed("unrecognised-line", "not a trace event line", line);
-      return;
-    }
-    const fmt = this.format;
-    let from = 0;
-    if (fmt === "trace-cmd" && c0 !== 32 && c0 !== 9) {
-      // `instance:` prefix column (comm-pid is right-aligned, so event lines start with a space).
-      const p = INSTANCE_PREFIX.exec(line);
-      if (p && p[0].length < line.length && scanFtraceHead(line, p[0].length, HEAD)) {
-        this.features.instancePrefix = p[1]!;
-        from = p[0].length;
+      const line = decode(buf, s, e);
+      this.format = detectLineFormat(line);
+      if (this.format === null) {
+        if (this.#headerLine(line)) return;
+        this.#malformed("unrecognised-line", "not a trace event line", line);
+        return;
       }
     }
+    const fmt = this.format;
     const h = HEAD;
-    const ok = fmt === "perf-script" ? scanPerfHead(line, h) : scanFtraceHead(line, from, h);
+    let from = s;
+    if (fmt === "trace-cmd" && c0 !== SPACE && c0 !== TAB) {
+      // `instance:` prefix column (comm-pid is right-aligned, so event lines start with a space).
+      const p = instancePrefixEnd(buf, s, e);
+      if (p > 0 && p < e && scanFtraceHead(buf, p, e, h, null)) {
+        this.#setInstancePrefix(buf, s, p);
+        from = p;
+      }
+    }
+    const nc = this.#nameCache;
+    const ok = fmt === "perf-script"
+      ? scanPerfHead(buf, s, e, h, nc)
+      : scanFtraceHead(buf, from, e, h, nc);
     if (!ok) {
+      const line = decode(buf, s, e);
       if (this.#headerLine(line)) return;
       if (last) {
         this.#malformed("truncated-line", "truncated last line", line);
@@ -270,44 +491,87 @@ export class TextTraceParser {
       this.features.flagsWidth = h.flagsWidth;
       this.features.tgidColumn = h.tgid;
     }
-    const name = line.slice(h.nameStart, h.nameEnd);
-    const code = eventCode(name);
+    const code = nc.hit ? nc.code : this.#events.get(buf, h.nameStart, h.nameEnd);
+    nc.code = code;
     if (code < 0) {
       this.lines.unknown++;
+      const name = this.#unknownNames[-2 - code]!;
       this.unknownEvents.set(name, (this.unknownEvents.get(name) ?? 0) + 1);
       return;
     }
     let fieldsAt = h.fieldsStart;
-    if (line.charCodeAt(fieldsAt) === 40 /* ( */) {
+    if (fieldsAt < e && buf[fieldsAt] === LPAREN) {
       // trace-cmd's `(call_site+off)` decoration before the fields.
-      const close = line.indexOf(") ", fieldsAt);
+      const close = indexOfCloseParenSpace(buf, fieldsAt, e);
       if (close > 0) fieldsAt = close + 2;
     }
-    const fields = line.slice(fieldsAt);
     const i = this.#emit(code, tsNs, cpu);
     const b = this.#batch;
     b.pid[i] = pid;
     b.source[i] = this.lines.total;
-    // Consecutive lines usually share the comm: compare in place before slicing.
-    const cs = h.commStart, ce = h.commEnd;
-    const prev = this.#commKey;
-    if (prev.length !== ce - cs || !line.startsWith(prev, cs)) {
-      this.#commKey = line.slice(cs, ce);
-      this.#commId = this.strings.intern(this.#commKey);
-    }
-    b.comm[i] = this.#commId;
-    const err = this.#fields(code, fields, i, fmt);
+    b.comm[i] = this.#comm(buf, h.commStart, h.commEnd);
+    this.#tokenize(buf, fieldsAt, e, code * SHAPE_TOKENS);
+    const err = this.#fields(code, buf, e, i, fmt);
     if (err !== null) {
       b.length--; // drop the half-filled row; the line is counted as malformed instead
-      this.#malformed("malformed-fields", `${name}: ${err}`, line);
+      const name = decode(buf, h.nameStart, h.nameEnd);
+      this.#malformed("malformed-fields", `${name}: ${err}`, decode(buf, s, e));
       return;
     }
     this.lines.parsed++;
     this.byKind[code]!++;
-    this.byCpu.set(cpu, (this.byCpu.get(cpu) ?? 0) + 1);
+    if (cpu > this.#maxCpu) this.#growCpus(cpu);
+    this.#cpuCounts[cpu]!++;
     if (this.firstTsNs < 0) this.firstTsNs = tsNs;
     if (tsNs > this.lastTsNs) this.lastTsNs = tsNs;
-    this.#lastTsByCpu.set(cpu, tsNs);
+    this.#lastTsByCpu[cpu] = tsNs;
+  }
+
+  #growCpus(cpu: number): void {
+    if (cpu >= this.#cpuCounts.length) {
+      const n = Math.max(cpu + 1, this.#cpuCounts.length * 2);
+      const c = new Float64Array(n);
+      c.set(this.#cpuCounts);
+      this.#cpuCounts = c;
+      const t = new Float64Array(n).fill(-1);
+      t.set(this.#lastTsByCpu);
+      this.#lastTsByCpu = t;
+    }
+    this.#maxCpu = cpu;
+  }
+
+  #comm(buf: Uint8Array, s: number, e: number): number {
+    const len = e - s;
+    const prev = this.#prevComm;
+    if (len === this.#prevCommLen) {
+      let k = 0;
+      while (k < len && prev[k] === buf[s + k]) k++;
+      if (k === len) return this.#commId;
+    }
+    this.#commId = this.#comms.get(buf, s, e);
+    if (len <= prev.length) {
+      for (let k = 0; k < len; k++) prev[k] = buf[s + k]!;
+      this.#prevCommLen = len;
+    } else this.#prevCommLen = -1;
+    return this.#commId;
+  }
+
+  #setInstancePrefix(buf: Uint8Array, s: number, p: number): void {
+    // The prefix is `name:` plus spaces; keep the name.
+    let colon = p;
+    while (colon > s && buf[colon - 1] !== COLON) colon--;
+    const len = colon - 1 - s;
+    const prev = this.#prevPrefix;
+    if (len === this.#prevPrefixLen) {
+      let k = 0;
+      while (k < len && prev[k] === buf[s + k]) k++;
+      if (k === len) return;
+    }
+    this.features.instancePrefix = decode(buf, s, colon - 1);
+    if (len <= prev.length) {
+      prev.set(buf.subarray(s, colon - 1));
+      this.#prevPrefixLen = len;
+    } else this.#prevPrefixLen = -1;
   }
 
   /** Recognises header and marker lines; returns true when the line was consumed. */
@@ -335,14 +599,114 @@ export class TextTraceParser {
   }
 
   #lostRow(cpu: number, count: number): void {
-    const ts = this.#lastTsByCpu.get(cpu) ?? (this.lastTsNs < 0 ? 0 : this.lastTsNs);
+    const seen = cpu < this.#lastTsByCpu.length ? this.#lastTsByCpu[cpu]! : -1;
+    const ts = seen >= 0 ? seen : (this.lastTsNs < 0 ? 0 : this.lastTsNs);
     const i = this.#emit(Ev.lost_events, ts, cpu);
     this.#batch.a[i] = count;
     this.#batch.source[i] = this.lines.total;
   }
 
+  /**
+   * Splits `key=value` fields at spaces and records the value range of each known key (the
+   * first occurrence wins). `label: value` (vmalloc's `va_start: %lu`) counts as a key too.
+   */
+  #tokenize(buf: Uint8Array, k: number, e: number, shapeAt: number): void {
+    let gen = ++this.#gen;
+    if (gen === 0x7fff_ffff) {
+      this.#stamp.fill(0);
+      gen = this.#gen = 1;
+    }
+    const stamp = this.#stamp, vs = this.#vs, ve = this.#ve, shape = this.#shape;
+    const shapeEnd = shapeAt + SHAPE_TOKENS;
+    let n = shapeAt;
+    let labelKey = -1;
+    let upperZone = false;
+    while (k < e) {
+      while (k < e && buf[k] === SPACE) k++;
+      if (k >= e) break;
+      const ts = k;
+      if (labelKey < 0) {
+        // Fast path: the key this kind had at this position last time, followed by `=`.
+        const want = n < shapeEnd ? shape[n]! : -2;
+        if (want >= 0) {
+          const kb = KEY_BYTES[want]!;
+          const eqAt = ts + kb.length;
+          if (eqAt < e && buf[eqAt] === EQUALS && bytesEqual(buf, ts, kb)) {
+            k = eqAt + 1;
+            while (k < e && buf[k] !== SPACE) k++;
+            n++;
+            const id = upperZone && want === K.name ? K["upper_zone name"] : want;
+            upperZone = false;
+            if (stamp[id] !== gen) {
+              stamp[id] = gen;
+              vs[id] = eqAt + 1;
+              ve[id] = k;
+            }
+            continue;
+          }
+        }
+      }
+      let eq = -1;
+      while (k < e) {
+        const c = buf[k]!;
+        if (c === SPACE) break;
+        if (c === EQUALS && eq < 0) eq = k;
+        k++;
+      }
+      if (labelKey >= 0) {
+        if (stamp[labelKey] !== gen) {
+          stamp[labelKey] = gen;
+          vs[labelKey] = ts;
+          ve[labelKey] = k;
+        }
+        labelKey = -1;
+        continue;
+      }
+      if (eq > ts) {
+        let id = KEY_IDS.get(buf, ts, eq);
+        if (n < shapeEnd) shape[n] = id;
+        n++;
+        if (upperZone && id === K.name) id = K["upper_zone name"];
+        upperZone = false;
+        if (id >= 0 && stamp[id] !== gen) {
+          stamp[id] = gen;
+          vs[id] = eq + 1;
+          ve[id] = k;
+        }
+      } else if (eq < 0) {
+        upperZone = k - ts === UPPER_ZONE.length && bytesEqual(buf, ts, UPPER_ZONE);
+        if (buf[k - 1] === COLON && k - 1 > ts) labelKey = KEY_IDS.get(buf, ts, k - 1);
+      } else upperZone = false;
+    }
+  }
+
+  /** Start of the value of `key` on the current line, or -1. */
+  #at(key: number): number {
+    return this.#stamp[key] === this.#gen ? this.#vs[key]! : -1;
+  }
+
+  /** The key's value as a number (`-`, `0x` accepted), NaN when absent or not a number. */
+  #num(buf: Uint8Array, key: number): number {
+    if (this.#stamp[key] !== this.#gen) return NaN;
+    return parseNum(buf, this.#vs[key]!, this.#ve[key]!);
+  }
+
+  #numOr(buf: Uint8Array, key: number, dflt: number): number {
+    const v = this.#num(buf, key);
+    return Number.isNaN(v) ? dflt : v;
+  }
+
+  #zone(buf: Uint8Array, key: number): number {
+    if (this.#stamp[key] !== this.#gen) return -1;
+    return this.#zones.get(buf, this.#vs[key]!, this.#ve[key]!);
+  }
+
+  #name(buf: Uint8Array, key: number): number {
+    return this.#names.get(buf, this.#vs[key]!, this.#ve[key]!);
+  }
+
   /** Fills the event-specific columns of row `i`; returns an error text or null. */
-  #fields(code: number, s: string, i: number, fmt: TextFormat): string | null {
+  #fields(code: number, s: Uint8Array, e: number, i: number, fmt: TextFormat): string | null {
     const b = this.#batch;
     const f = this.features;
     switch (code) {
@@ -350,59 +714,58 @@ export class TextTraceParser {
       case Ev.kmalloc_node:
       case Ev.kmem_cache_alloc:
       case Ev.kmem_cache_alloc_node: {
-        const e = this.#callSite(s, i) ?? this.#ptr(s, "ptr=", i, fmt);
-        if (e) return e;
-        const nameAt = valueAt(s, "name=");
-        if (nameAt >= 0) {
-          b.name[i] = this.strings.intern(s.slice(nameAt, wordEnd(s, nameAt)));
+        const err = this.#callSite(s, e, i) ?? this.#ptr(s, i, fmt);
+        if (err) return err;
+        if (this.#at(K.name) >= 0) {
+          b.name[i] = this.#name(s, K.name);
           if (code === Ev.kmem_cache_alloc) f.cacheAllocName = true;
         }
-        const req = numAt(s, "bytes_req=");
-        const alloc = numAt(s, "bytes_alloc=");
+        const req = this.#num(s, K.bytes_req);
+        const alloc = this.#num(s, K.bytes_alloc);
         if (Number.isNaN(req) || Number.isNaN(alloc)) return "bad bytes_req/bytes_alloc";
         b.bytesReq[i] = req;
         b.bytesAlloc[i] = alloc;
-        const g = this.#gfp(s, i);
+        const g = this.#gfp(s, K.gfp_flags, i);
         if (g) return g;
-        const nodeAt = valueAt(s, "node=");
-        if (nodeAt >= 0) {
-          b.node[i] = parseDecAt(s, nodeAt);
+        if (this.#at(K.node) >= 0) {
+          b.node[i] = parseDec(s, this.#vs[K.node]!, this.#ve[K.node]!);
           if (code === Ev.kmalloc || code === Ev.kmem_cache_alloc) f.slabNode = true;
           else f.nodeEvents = true;
         }
-        const accAt = valueAt(s, "accounted=");
+        const accAt = this.#at(K.accounted);
         if (accAt >= 0) {
           f.slabAccounted = true;
-          if (s.charCodeAt(accAt) === 116 /* t */) b.flags[i]! |= EventFlag.ACCOUNTED;
+          if (accAt < this.#ve[K.accounted]! && s[accAt] === LOWER_T) {
+            b.flags[i]! |= EventFlag.ACCOUNTED;
+          }
         } else if ((b.gfp[i]! & GFP.ACCOUNT) !== 0) b.flags[i]! |= EventFlag.ACCOUNTED;
         return null;
       }
       case Ev.kfree:
       case Ev.kmem_cache_free: {
-        const e = this.#callSite(s, i) ?? this.#ptr(s, "ptr=", i, fmt);
-        if (e) return e;
-        const nameAt = valueAt(s, "name=");
-        if (nameAt >= 0) {
-          b.name[i] = this.strings.intern(s.slice(nameAt, wordEnd(s, nameAt)));
+        const err = this.#callSite(s, e, i) ?? this.#ptr(s, i, fmt);
+        if (err) return err;
+        if (this.#at(K.name) >= 0) {
+          b.name[i] = this.#name(s, K.name);
           f.cacheFreeName = true;
         }
         return null;
       }
       case Ev.mm_page_alloc: {
-        const e = this.#pfn(s, i) ?? this.#orderMt(s, i, true);
-        if (e) return e;
-        const g = this.#gfp(s, i);
+        const err = this.#pfn(s, i) ?? this.#orderMt(s, i, true);
+        if (err) return err;
+        const g = this.#gfp(s, K.gfp_flags, i);
         if (g) return g;
-        if (isNullPage(s) || b.pfn[i]! < 0) {
+        if (this.#nullPage(s) || b.pfn[i]! < 0) {
           b.pfn[i] = -1;
           b.flags[i]! |= EventFlag.FAILED;
         }
         return null;
       }
       case Ev.mm_page_alloc_zone_locked: {
-        const e = this.#pfn(s, i) ?? this.#orderMt(s, i, true);
-        if (e) return e;
-        const r = numAt(s, "percpu_refill=");
+        const err = this.#pfn(s, i) ?? this.#orderMt(s, i, true);
+        if (err) return err;
+        const r = this.#num(s, K.percpu_refill);
         if (!Number.isNaN(r)) {
           f.percpuRefill = true;
           b.a[i] = r;
@@ -413,11 +776,11 @@ export class TextTraceParser {
       case Ev.mm_page_free:
         return this.#pfn(s, i) ?? this.#orderMt(s, i, false);
       case Ev.mm_page_free_batched: {
-        const e = this.#pfn(s, i);
-        if (e) return e;
-        const o = numAt(s, "order=");
+        const err = this.#pfn(s, i);
+        if (err) return err;
+        const o = this.#num(s, K.order);
         b.order[i] = Number.isNaN(o) ? 0 : o;
-        const cold = numAt(s, "cold=");
+        const cold = this.#num(s, K.cold);
         if (!Number.isNaN(cold)) {
           f.batchedCold = true;
           b.a[i] = cold;
@@ -427,167 +790,160 @@ export class TextTraceParser {
       case Ev.mm_page_pcpu_drain:
         return this.#pfn(s, i) ?? this.#orderMt(s, i, true);
       case Ev.mm_page_alloc_extfrag: {
-        const e = this.#pfn(s, i);
-        if (e) return e;
-        const ao = numAt(s, "alloc_order=");
-        const fo = numAt(s, "fallback_order=");
-        const am = numAt(s, "alloc_migratetype=");
-        const fm = numAt(s, "fallback_migratetype=");
-        const fr = numAt(s, "fragmenting=");
+        const err = this.#pfn(s, i);
+        if (err) return err;
+        const ao = this.#num(s, K.alloc_order);
+        const fo = this.#num(s, K.fallback_order);
+        const am = this.#num(s, K.alloc_migratetype);
+        const fm = this.#num(s, K.fallback_migratetype);
+        const fr = this.#num(s, K.fragmenting);
         if (Number.isNaN(ao) || Number.isNaN(fo) || Number.isNaN(am) || Number.isNaN(fm)) {
           return "missing alloc/fallback order or migratetype";
         }
         b.order[i] = ao;
         b.a[i] = fo;
-        b.b[i] = numOr(s, "pageblock_order=", -1);
+        b.b[i] = this.#numOr(s, K.pageblock_order, -1);
         b.mt[i] = am;
         b.c[i] = fm;
         // The kernel prints `fallback_order < pageblock_order`; trace-cmd mis-evaluates that
         // expression (prints e.g. `fragmenting=10`), so recompute it when both orders are known.
         const frag = b.b[i]! >= 0 ? fo < b.b[i]! : fr === 1;
         if (frag) b.flags[i]! |= EventFlag.FRAGMENTING;
-        if (numAt(s, "change_ownership=") === 1) b.flags[i]! |= EventFlag.CHANGE_OWNERSHIP;
+        if (this.#num(s, K.change_ownership) === 1) b.flags[i]! |= EventFlag.CHANGE_OWNERSHIP;
         return null;
       }
       case Ev.rss_stat: {
-        const id = numAt(s, "mm_id=");
+        const id = this.#num(s, K.mm_id);
         b.a[i] = Number.isNaN(id) ? -1 : id;
-        if (numAt(s, "curr=") === 1) b.flags[i]! |= EventFlag.CURR;
-        const tAt = valueAt(s, "type=");
-        if (tAt >= 0) b.b[i] = RSS_TYPES.indexOf(s.slice(tAt, wordEnd(s, tAt)));
-        else b.b[i] = numOr(s, "member=", -1);
-        const sizeAt = valueAt(s, "size=");
-        if (sizeAt < 0) return "missing size=";
-        b.c[i] = parseDecAt(s, sizeAt);
+        if (this.#num(s, K.curr) === 1) b.flags[i]! |= EventFlag.CURR;
+        if (this.#at(K.type) >= 0) {
+          b.b[i] = this.#rssTypes.get(s, this.#vs[K.type]!, this.#ve[K.type]!);
+        } else b.b[i] = this.#numOr(s, K.member, -1);
+        if (this.#at(K.size) < 0) return "missing size=";
+        b.c[i] = parseDec(s, this.#vs[K.size]!, this.#ve[K.size]!);
         return null;
       }
       case Ev.mm_setup_per_zone_wmarks: {
-        b.node[i] = numOr(s, "node_id=", -1);
-        b.zone[i] = zoneAt(s, "name=");
-        const min = numAt(s, "min=");
-        const low = numAt(s, "low=");
-        const high = numAt(s, "high=");
+        b.node[i] = this.#numOr(s, K.node_id, -1);
+        b.zone[i] = this.#zone(s, K.name);
+        const min = this.#num(s, K.min);
+        const low = this.#num(s, K.low);
+        const high = this.#num(s, K.high);
         if (Number.isNaN(min) || Number.isNaN(low) || Number.isNaN(high)) {
           return "missing watermark";
         }
         b.a[i] = min;
         b.b[i] = low;
         b.c[i] = high;
-        b.d[i] = numOr(s, "promo=", -1);
+        b.d[i] = this.#numOr(s, K.promo, -1);
         return null;
       }
       case Ev.mm_setup_per_zone_lowmem_reserve: {
-        b.node[i] = numOr(s, "node_id=", -1);
-        b.zone[i] = zoneAt(s, "zone name=");
-        const up = s.indexOf("upper_zone name=");
-        b.a[i] = up >= 0 ? zoneIndexAt(s, up + 16) : -1;
-        const r = numAt(s, "lowmem_reserve_pages=");
+        b.node[i] = this.#numOr(s, K.node_id, -1);
+        b.zone[i] = this.#zone(s, K.name);
+        b.a[i] = this.#zone(s, K["upper_zone name"]);
+        const r = this.#num(s, K.lowmem_reserve_pages);
         if (Number.isNaN(r)) return "missing lowmem_reserve_pages=";
         b.b[i] = r;
         return null;
       }
       case Ev.mm_calculate_totalreserve_pages: {
-        const r = numAt(s, "totalreserve_pages=");
+        const r = this.#num(s, K.totalreserve_pages);
         if (Number.isNaN(r)) return "missing totalreserve_pages=";
         b.a[i] = r;
         return null;
       }
       case Ev.alloc_vmap_area: {
         // `va_start: %lu` — decimal address, odd label (include/trace/events/vmalloc.h).
-        let at = valueAt(s, "va_start: ");
-        if (at < 0) at = valueAt(s, "va_start=");
-        if (at < 0) return "missing va_start";
-        setPtrDec(b, i, s, at);
-        const size = numAt(s, "size=");
+        if (this.#at(K.va_start) < 0) return "missing va_start";
+        setPtrDec(b, i, s, this.#vs[K.va_start]!, this.#ve[K.va_start]!);
+        const size = this.#num(s, K.size);
         if (Number.isNaN(size)) return "missing size=";
         b.bytesReq[i] = size;
-        b.bytesAlloc[i] = numOr(s, "align=", 0);
-        if (numAt(s, "failed=") === 1) b.flags[i]! |= EventFlag.FAILED;
+        b.bytesAlloc[i] = this.#numOr(s, K.align, 0);
+        if (this.#num(s, K.failed) === 1) b.flags[i]! |= EventFlag.FAILED;
         return null;
       }
       case Ev.free_vmap_area_noflush: {
-        const at = valueAt(s, "va_start=");
-        if (at < 0) return "missing va_start=";
-        setPtrHex(b, i, s, at);
-        b.a[i] = numOr(s, "nr_lazy=", -1);
-        b.b[i] = numOr(s, "nr_lazy_max=", -1);
+        if (this.#at(K.va_start) < 0) return "missing va_start=";
+        setPtrHex(b, i, s, this.#vs[K.va_start]!, this.#ve[K.va_start]!);
+        b.a[i] = this.#numOr(s, K.nr_lazy, -1);
+        b.b[i] = this.#numOr(s, K.nr_lazy_max, -1);
         return null;
       }
       case Ev.purge_vmap_area_lazy: {
-        const at = valueAt(s, "start=");
-        const endAt = valueAt(s, "end=");
-        if (at < 0 || endAt < 0) return "missing start=/end=";
-        setPtrHex(b, i, s, at);
+        if (this.#at(K.start) < 0 || this.#at(K.end) < 0) return "missing start=/end=";
+        setPtrHex(b, i, s, this.#vs[K.start]!, this.#ve[K.start]!);
         const hi = b.ptrHi[i]!, lo = b.ptrLo[i]!;
-        setPtrHex(b, i, s, endAt);
+        setPtrHex(b, i, s, this.#vs[K.end]!, this.#ve[K.end]!);
         b.bytesReq[i] = (b.ptrHi[i]! - hi) * 0x1_0000_0000 + (b.ptrLo[i]! - lo);
         b.ptrHi[i] = hi;
         b.ptrLo[i] = lo;
-        b.a[i] = numOr(s, "num_purged=", -1);
+        b.a[i] = this.#numOr(s, K.num_purged, -1);
         return null;
       }
       case Ev.mm_vmscan_kswapd_wake:
       case Ev.mm_vmscan_wakeup_kswapd: {
-        b.node[i] = numOr(s, "nid=", -1);
-        b.zone[i] = numOr(s, "zid=", -1);
-        const o = numAt(s, "order=");
+        b.node[i] = this.#numOr(s, K.nid, -1);
+        b.zone[i] = this.#numOr(s, K.zid, -1);
+        const o = this.#num(s, K.order);
         if (Number.isNaN(o)) return "missing order=";
         b.order[i] = o;
-        if (valueAt(s, "gfp_flags=") >= 0) return this.#gfp(s, i);
+        if (this.#at(K.gfp_flags) >= 0) return this.#gfp(s, K.gfp_flags, i);
         return null;
       }
       case Ev.mm_vmscan_kswapd_sleep:
-        b.node[i] = numOr(s, "nid=", -1);
+        b.node[i] = this.#numOr(s, K.nid, -1);
         return null;
       case Ev.mm_vmscan_direct_reclaim_begin: {
-        const o = numAt(s, "order=");
+        const o = this.#num(s, K.order);
         if (Number.isNaN(o)) return "missing order=";
         b.order[i] = o;
-        return this.#gfp(s, i);
+        return this.#gfp(s, K.gfp_flags, i);
       }
       case Ev.mm_vmscan_direct_reclaim_end: {
-        const n = numAt(s, "nr_reclaimed=");
+        const n = this.#num(s, K.nr_reclaimed);
         if (Number.isNaN(n)) return "missing nr_reclaimed=";
         b.a[i] = n;
         return null;
       }
       case Ev.mm_compaction_begin:
       case Ev.mm_compaction_end: {
-        b.a[i] = numOr(s, "zone_start=", -1);
-        b.b[i] = numAt(s, "migrate_pfn=");
-        if (Number.isNaN(b.b[i]!)) b.b[i] = numOr(s, "migrate_start=", -1);
-        b.c[i] = numAt(s, "free_pfn=");
-        if (Number.isNaN(b.c[i]!)) b.c[i] = numOr(s, "free_start=", -1);
-        b.d[i] = numOr(s, "zone_end=", -1);
-        if (s.includes("mode=sync")) b.flags[i]! |= EventFlag.SYNC;
-        const st = valueAt(s, "status=");
-        if (st >= 0) b.name[i] = this.strings.intern(s.slice(st, wordEnd(s, st)));
+        b.a[i] = this.#numOr(s, K.zone_start, -1);
+        b.b[i] = this.#num(s, K.migrate_pfn);
+        if (Number.isNaN(b.b[i]!)) b.b[i] = this.#numOr(s, K.migrate_start, -1);
+        b.c[i] = this.#num(s, K.free_pfn);
+        if (Number.isNaN(b.c[i]!)) b.c[i] = this.#numOr(s, K.free_start, -1);
+        b.d[i] = this.#numOr(s, K.zone_end, -1);
+        const mode = this.#at(K.mode);
+        if (mode >= 0 && this.#ve[K.mode]! - mode >= 4 && bytesEqual(s, mode, SYNC)) {
+          b.flags[i]! |= EventFlag.SYNC;
+        }
+        if (this.#at(K.status) >= 0) b.name[i] = this.#name(s, K.status);
         return null;
       }
       case Ev.mm_compaction_suitable:
       case Ev.mm_compaction_finished: {
-        b.node[i] = numOr(s, "node=", -1);
-        b.zone[i] = zoneAt(s, "zone=");
-        b.order[i] = numOr(s, "order=", -1);
-        const r = valueAt(s, "ret=");
-        if (r >= 0) b.name[i] = this.strings.intern(s.slice(r, wordEnd(s, r)));
+        b.node[i] = this.#numOr(s, K.node, -1);
+        b.zone[i] = this.#zone(s, K.zone);
+        b.order[i] = this.#numOr(s, K.order, -1);
+        if (this.#at(K.ret) >= 0) b.name[i] = this.#name(s, K.ret);
         return null;
       }
       case Ev.mm_compaction_kcompactd_sleep:
       case Ev.mm_compaction_kcompactd_wake:
       case Ev.mm_compaction_wakeup_kcompactd:
-        b.node[i] = numOr(s, "nid=", -1);
-        b.order[i] = numOr(s, "order=", -1);
+        b.node[i] = this.#numOr(s, K.nid, -1);
+        b.order[i] = this.#numOr(s, K.order, -1);
         // Printed as `classzone_idx=%-8s` (the old name kept for ABI), zone name padded.
-        b.zone[i] = zoneAt(s, "classzone_idx=");
-        if (b.zone[i] === -1) b.zone[i] = zoneAt(s, "highest_zoneidx=");
+        b.zone[i] = this.#zone(s, K.classzone_idx);
+        if (b.zone[i] === -1) b.zone[i] = this.#zone(s, K.highest_zoneidx);
         return null;
       case Ev.mm_compaction_try_to_compact_pages: {
-        b.order[i] = numOr(s, "order=", -1);
-        b.a[i] = numOr(s, "priority=", -1);
-        if (valueAt(s, "gfp_mask=") >= 0) {
-          const at = valueAt(s, "gfp_mask=");
-          const g = parseGfp(s.slice(at, wordEnd(s, at)));
+        b.order[i] = this.#numOr(s, K.order, -1);
+        b.a[i] = this.#numOr(s, K.priority, -1);
+        if (this.#at(K.gfp_mask) >= 0) {
+          const g = this.#gfps.get(s, this.#vs[K.gfp_mask]!, this.#ve[K.gfp_mask]!);
           b.gfp[i] = g < 0 ? 0 : g;
         }
         return null;
@@ -595,9 +951,9 @@ export class TextTraceParser {
       case Ev.mm_compaction_deferred:
       case Ev.mm_compaction_defer_compaction:
       case Ev.mm_compaction_defer_reset:
-        b.node[i] = numOr(s, "node=", -1);
-        b.zone[i] = zoneAt(s, "zone=");
-        b.order[i] = numOr(s, "order=", -1);
+        b.node[i] = this.#numOr(s, K.node, -1);
+        b.zone[i] = this.#zone(s, K.zone);
+        b.order[i] = this.#numOr(s, K.order, -1);
         return null;
       case Ev.mm_compaction_migratepages:
       case Ev.mm_compaction_isolate_migratepages:
@@ -610,54 +966,43 @@ export class TextTraceParser {
     }
   }
 
-  #callSite(s: string, i: number): string | null {
-    const at = valueAt(s, "call_site=");
+  #callSite(s: Uint8Array, e: number, i: number): string | null {
+    const at = this.#at(K.call_site);
     if (at < 0) return "missing call_site=";
-    let end = wordEnd(s, at);
-    let slash = -1;
-    let symbolic = false;
-    for (let k = at; k < end; k++) {
-      const c = s.charCodeAt(k);
-      if (c === 43 /* + */) symbolic = true;
-      else if (c === 47 /* / */ && slash < 0) slash = k;
+    let end = this.#ve[K.call_site]!;
+    // A module symbol prints as `func+0x1/0x2 [mod]`: the key covers the module too.
+    if (end + 1 < e && s[end] === SPACE && s[end + 1] === LBRACKET) {
+      let close = end + 2;
+      while (close < e && s[close] !== RBRACKET) close++;
+      if (close < e) end = close + 1;
     }
-    // `func+0x141/0x2a0` (tracefs) and `func+0x141` (trace-cmd, perf) must be the same site.
-    let site = s.slice(at, slash > 0 ? slash : end);
-    if (!symbolic && site.length > 0 && !site.startsWith("0x") && /^[0-9a-f]+$/.test(site)) {
-      site = `0x${site}`; // ≤ v5.3: `call_site=%lx`
+    if (this.features.callSiteSymbolic === null) {
+      let symbolic = false;
+      for (let k = at; k < end; k++) if (s[k] === PLUS) symbolic = true;
+      this.features.callSiteSymbolic = symbolic;
     }
-    // A module symbol prints as `func+0x1/0x2 [mod]`.
-    if (s.charCodeAt(end) === 32 && s.charCodeAt(end + 1) === 91 /* [ */) {
-      const close = s.indexOf("]", end + 2);
-      if (close > 0) {
-        site += s.slice(end, close + 1);
-        end = close + 1;
-      }
-    }
-    if (this.features.callSiteSymbolic === null) this.features.callSiteSymbolic = symbolic;
-    this.#batch.callSite[i] = this.strings.intern(site);
+    this.#batch.callSite[i] = this.#sites.get(s, at, end);
     return null;
   }
 
-  #ptr(s: string, key: string, i: number, fmt: TextFormat): string | null {
-    const at = valueAt(s, key);
-    if (at < 0) return `missing ${key}`;
+  #ptr(s: Uint8Array, i: number, fmt: TextFormat): string | null {
+    const at = this.#at(K.ptr);
+    if (at < 0) return "missing ptr=";
+    const end = this.#ve[K.ptr]!;
     const b = this.#batch;
-    const c = s.charCodeAt(at);
-    if (c === 40 /* ( */) {
+    if (at < end && s[at] === LPAREN) {
       b.ptrHi[i] = 0;
       b.ptrLo[i] = 0;
       return null;
     }
     let k = at;
-    if (c === 48 && s.charCodeAt(at + 1) === 120) k += 2;
-    const end = wordEnd(s, k);
-    if (end - k > 16 || end === k) return `bad ${key}`;
+    if (end - at >= 2 && s[at] === ZERO && s[at + 1] === LOWER_X) k += 2;
+    if (end - k > 16 || end === k) return "bad ptr=";
     let hi = 0, lo = 0;
     const split = end - 8;
     for (let j = k; j < end; j++) {
-      const d = hexDigit(s.charCodeAt(j));
-      if (d < 0) return `bad ${key}`;
+      const d = HEX[s[j]!]!;
+      if (d < 0) return "bad ptr=";
       if (j < split) hi = hi * 16 + d;
       else lo = lo * 16 + d;
     }
@@ -670,49 +1015,93 @@ export class TextTraceParser {
     return null;
   }
 
-  #pfn(s: string, i: number): string | null {
-    const at = valueAt(s, "pfn=");
+  #pfn(s: Uint8Array, i: number): string | null {
+    const at = this.#at(K.pfn);
     if (at < 0) return "missing pfn=";
+    const end = this.#ve[K.pfn]!;
     const b = this.#batch;
-    if (s.charCodeAt(at) === 48 && s.charCodeAt(at + 1) === 120) {
+    if (end - at >= 2 && s[at] === ZERO && s[at + 1] === LOWER_X) {
       this.features.pfnHex ??= true;
-      const end = wordEnd(s, at + 2);
-      if (end - at - 2 >= 16 && s.charCodeAt(at + 2) === 102 /* f */) {
+      if (end - at - 2 >= 16 && s[at + 2] === LOWER_F) {
         b.pfn[i] = -1; // (unsigned long)-1
         return null;
       }
-      const v = parseHexRange(s, at + 2, end);
+      const v = parseHex(s, at + 2, end);
       if (v < 0) return "bad pfn=";
       b.pfn[i] = v;
       return null;
     }
     this.features.pfnHex ??= false;
-    const v = parseDecAt(s, at);
+    const v = parseDec(s, at, end);
     if (Number.isNaN(v)) return "bad pfn=";
     b.pfn[i] = v > 0x7fff_ffff_ffff ? -1 : v;
     return null;
   }
 
-  #orderMt(s: string, i: number, withMt: boolean): string | null {
-    const o = numAt(s, "order=");
+  #orderMt(s: Uint8Array, i: number, withMt: boolean): string | null {
+    const o = this.#num(s, K.order);
     if (Number.isNaN(o) || o < 0 || o > 63) return "bad order=";
     this.#batch.order[i] = o;
     if (withMt) {
-      const mt = numAt(s, "migratetype=");
+      const mt = this.#num(s, K.migratetype);
       if (Number.isNaN(mt)) return "bad migratetype=";
       this.#batch.mt[i] = mt;
     }
     return null;
   }
 
-  #gfp(s: string, i: number): string | null {
-    const at = valueAt(s, "gfp_flags=");
-    if (at < 0) return "missing gfp_flags=";
-    const g = parseGfp(s.slice(at, wordEnd(s, at)));
+  #gfp(s: Uint8Array, key: number, i: number): string | null {
+    if (this.#stamp[key] !== this.#gen) return "missing gfp_flags=";
+    const g = this.#gfps.get(s, this.#vs[key]!, this.#ve[key]!);
     if (g < 0) return "unknown gfp flag name";
     this.#batch.gfp[i] = g;
     return null;
   }
+
+  /** `page=(null)` / `page=0000000000000000`: a failed allocation. */
+  #nullPage(s: Uint8Array): boolean {
+    const at = this.#at(K.page);
+    if (at < 0) return false;
+    const end = this.#ve[K.page]!;
+    if (at < end && s[at] === LPAREN) return true; // (null) / (nil)
+    for (let k = at + 1 < end && s[at + 1] === LOWER_X ? at + 2 : at; k < end; k++) {
+      if (s[k] !== ZERO) return false;
+    }
+    return true;
+  }
+}
+
+/** Hex digit values by byte (-1 = not a hex digit). */
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) {
+  HEX[97 + c] = 10 + c;
+  HEX[65 + c] = 10 + c;
+}
+
+function bytesEqual(buf: Uint8Array, at: number, want: Uint8Array): boolean {
+  for (let k = 0; k < want.length; k++) if (buf[at + k] !== want[k]) return false;
+  return true;
+}
+
+/** The canonical call site text: `func+0xoff` (size dropped), `0xaddr` (≤ v5.3), ` [mod]` kept. */
+function canonicalCallSite(s: string): string {
+  let end = s.indexOf(" ");
+  if (end < 0) end = s.length;
+  let slash = -1;
+  let symbolic = false;
+  for (let k = 0; k < end; k++) {
+    const c = s.charCodeAt(k);
+    if (c === PLUS) symbolic = true;
+    else if (c === SLASH && slash < 0) slash = k;
+  }
+  // `func+0x141/0x2a0` (tracefs) and `func+0x141` (trace-cmd, perf) must be the same site.
+  let site = s.slice(0, slash > 0 ? slash : end);
+  if (!symbolic && site.length > 0 && !site.startsWith("0x") && /^[0-9a-f]+$/.test(site)) {
+    site = `0x${site}`; // ≤ v5.3: `call_site=%lx`
+  }
+  if (end < s.length) site += s.slice(end); // ` [module]`
+  return site;
 }
 
 /** Positions and values found in an event line's header; one reused record. */
@@ -729,56 +1118,61 @@ interface Head {
   tgid: boolean;
 }
 
-const HEAD: Head = {
-  commStart: 0,
-  commEnd: 0,
-  pid: 0,
-  cpu: 0,
-  tsNs: 0,
-  nameStart: 0,
-  nameEnd: 0,
-  fieldsStart: 0,
-  flagsWidth: 0,
-  tgid: false,
-};
+function newHead(): Head {
+  return {
+    commStart: 0,
+    commEnd: 0,
+    pid: 0,
+    cpu: 0,
+    tsNs: 0,
+    nameStart: 0,
+    nameEnd: 0,
+    fieldsStart: 0,
+    flagsWidth: 0,
+    tgid: false,
+  };
+}
+
+const HEAD: Head = newHead();
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function skipSpaces(s: string, k: number): number {
-  while (s.charCodeAt(k) === 32) k++;
+function skipSpaces(b: Uint8Array, k: number, e: number): number {
+  while (k < e && b[k] === SPACE) k++;
   return k;
 }
 
-/**
- * Scans `sec.frac:` at k into h.tsNs; returns the index after the colon or -1.
- */
-function scanTimestamp(s: string, k: number, h: Head): number {
+/** Scans `sec.frac:` at k into h.tsNs; returns the index after the colon or -1. */
+function scanTimestamp(b: Uint8Array, k: number, e: number, h: Head): number {
   let sec = 0;
   const s0 = k;
-  while (isDigit(s.charCodeAt(k))) sec = sec * 10 + (s.charCodeAt(k++) - 48);
-  if (k === s0 || s.charCodeAt(k) !== 46 /* . */) return -1;
+  while (k < e && isDigit(b[k]!)) sec = sec * 10 + (b[k++]! - 48);
+  if (k === s0 || k >= e || b[k] !== DOT) return -1;
   k++;
   let frac = 0;
   const f0 = k;
-  while (isDigit(s.charCodeAt(k))) frac = frac * 10 + (s.charCodeAt(k++) - 48);
+  while (k < e && isDigit(b[k]!)) frac = frac * 10 + (b[k++]! - 48);
   const digits = k - f0;
-  if (digits === 0 || digits > 9 || s.charCodeAt(k) !== 58 /* : */) return -1;
+  if (digits === 0 || digits > 9 || k >= e || b[k] !== COLON) return -1;
   h.tsNs = sec * 1e9 + frac * POW10[9 - digits]!;
   return k + 1;
 }
 
+function isWordChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95;
+}
+
 /** Scans `event:` (or `subsystem:event:`) at k; returns index after the colon or -1. */
-function scanEventName(s: string, k: number, h: Head): number {
+function scanEventName(b: Uint8Array, k: number, e: number, h: Head): number {
   let start = k;
-  for (;;) {
-    const c = s.charCodeAt(k);
-    if (c === 58 /* : */) {
+  while (k < e) {
+    const c = b[k]!;
+    if (c === COLON) {
       if (k === start) return -1;
       // perf prints `kmem:kmalloc:`; keep the last component.
-      const next = s.charCodeAt(k + 1);
-      if (next !== 32 && next === next /* not NaN */ && isWordChar(next)) {
+      if (k + 1 < e && isWordChar(b[k + 1]!)) {
         start = k + 1;
         k++;
         continue;
@@ -790,243 +1184,282 @@ function scanEventName(s: string, k: number, h: Head): number {
     if (!isWordChar(c)) return -1;
     k++;
   }
+  return -1;
 }
 
-function isWordChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95;
+/**
+ * The event-name token of the previous line (`name:` or `sys:name:`) and its code: consecutive
+ * lines often carry the same event, which is then recognised by one byte comparison.
+ */
+interface NameCache {
+  bytes: Uint8Array;
+  len: number;
+  nameOff: number;
+  nameLen: number;
+  /** The last scan was answered from the cache. */
+  hit: boolean;
+  /** Event code (or unknown-name marker) of the cached token, set by the parser. */
+  code: number;
+}
+
+function newNameCache(): NameCache {
+  return { bytes: new Uint8Array(64), len: 0, nameOff: 0, nameLen: 0, hit: false, code: -1 };
+}
+
+/** {@linkcode scanEventName} with a one-entry cache of the previous token. */
+function scanEventNameCached(
+  b: Uint8Array,
+  k: number,
+  e: number,
+  h: Head,
+  nc: NameCache | null,
+): number {
+  if (nc === null) return scanEventName(b, k, e, h);
+  const len = nc.len;
+  if (len > 0 && k + len <= e) {
+    const c = nc.bytes;
+    let j = 0;
+    while (j < len && c[j] === b[k + j]) j++;
+    // Same bytes up to the final colon, and no word character after it (else it was `sys:`).
+    if (j === len && (k + len >= e || !isWordChar(b[k + len]!))) {
+      h.nameStart = k + nc.nameOff;
+      h.nameEnd = h.nameStart + nc.nameLen;
+      nc.hit = true;
+      return k + len;
+    }
+  }
+  nc.hit = false;
+  const end = scanEventName(b, k, e, h);
+  if (end > 0 && end - k <= nc.bytes.length) {
+    for (let j = k; j < end; j++) nc.bytes[j - k] = b[j]!;
+    nc.len = end - k;
+    nc.nameOff = h.nameStart - k;
+    nc.nameLen = h.nameEnd - h.nameStart;
+  } else nc.len = 0;
+  return end;
+}
+
+/** Finds ` [digits]` from `from`; sets h.cpu and returns the index of `]`, or -1. */
+function scanCpu(b: Uint8Array, from: number, e: number, h: Head): number {
+  // A plain loop: the `[` is a few dozen bytes in, too close for indexOf's call to pay off.
+  let open = from + 1;
+  while (open < e && b[open] !== LBRACKET) open++;
+  while (open < e) {
+    if (b[open - 1] === SPACE) {
+      let k = open + 1;
+      let cpu = 0;
+      while (k < e && isDigit(b[k]!)) cpu = cpu * 10 + (b[k++]! - 48);
+      if (k > open + 1 && k < e && b[k] === RBRACKET) {
+        h.cpu = cpu;
+        h.commStart = open - 1; // the space before `[`
+        return k;
+      }
+    }
+    open++;
+    while (open < e && b[open] !== LBRACKET) open++;
+  }
+  return -1;
 }
 
 /**
  * Header of a tracefs / trace-cmd line: `comm-pid [(tgid)] [cpu] [flags] sec.frac: event: `.
  */
-function scanFtraceHead(s: string, from: number, h: Head): boolean {
+function scanFtraceHead(
+  b: Uint8Array,
+  from: number,
+  e: number,
+  h: Head,
+  nc: NameCache | null,
+): boolean {
   // Find "[digits]" preceded by a space; comm names may contain almost anything before it.
-  let open = s.indexOf(" [", from);
-  let close = -1;
-  while (open >= 0) {
-    let k = open + 2;
-    while (isDigit(s.charCodeAt(k))) k++;
-    if (k > open + 2 && s.charCodeAt(k) === 93 /* ] */) {
-      close = k;
-      break;
-    }
-    open = s.indexOf(" [", open + 2);
-  }
+  const close = scanCpu(b, from, e, h);
   if (close < 0) return false;
-  let cpu = 0;
-  for (let k = open + 2; k < close; k++) cpu = cpu * 10 + (s.charCodeAt(k) - 48);
   // Walk back over spaces, an optional "(tgid)" column, spaces, then the pid.
-  let k = open;
-  while (k > from && s.charCodeAt(k - 1) === 32) k--;
+  let k = h.commStart + 1; // the ` [` space
+  while (k > from && b[k - 1] === SPACE) k--;
   h.tgid = false;
-  if (s.charCodeAt(k - 1) === 41 /* ) */) {
-    const lp = s.lastIndexOf("(", k - 1);
+  if (k > from && b[k - 1] === RPAREN) {
+    let lp = k - 2;
+    while (lp >= from && b[lp] !== LPAREN) lp--;
     if (lp < from) return false;
     h.tgid = true;
     k = lp;
-    while (k > from && s.charCodeAt(k - 1) === 32) k--;
+    while (k > from && b[k - 1] === SPACE) k--;
   }
   const pidEnd = k;
-  while (k > from && isDigit(s.charCodeAt(k - 1))) k--;
-  if (k === pidEnd || s.charCodeAt(k - 1) !== 45 /* - */) return false;
+  while (k > from && isDigit(b[k - 1]!)) k--;
+  if (k === pidEnd || k - 1 < from || b[k - 1] !== MINUS) return false;
   let pid = 0;
-  for (let j = k; j < pidEnd; j++) pid = pid * 10 + (s.charCodeAt(j) - 48);
+  for (let j = k; j < pidEnd; j++) pid = pid * 10 + (b[j]! - 48);
   const commEnd = k - 1;
-  const commStart = skipSpaces(s, from);
+  const commStart = skipSpaces(b, from, e);
   if (commStart > commEnd) return false;
   // After "]": optional irq-flags column, then the timestamp.
-  let t = skipSpaces(s, close + 1);
-  let after = scanTimestamp(s, t, h);
+  let t = skipSpaces(b, close + 1, e);
+  let after = scanTimestamp(b, t, e, h);
   h.flagsWidth = 0;
   if (after < 0) {
-    const sp = s.indexOf(" ", t);
-    if (sp < 0 || sp - t < 4 || sp - t > 5) return false;
+    let sp = t;
+    while (sp < e && b[sp] !== SPACE) sp++;
+    if (sp >= e || sp - t < 4 || sp - t > 5) return false;
     h.flagsWidth = sp - t;
-    t = skipSpaces(s, sp);
-    after = scanTimestamp(s, t, h);
+    t = skipSpaces(b, sp, e);
+    after = scanTimestamp(b, t, e, h);
     if (after < 0) return false;
   }
-  const nameAt = skipSpaces(s, after);
-  const end = scanEventName(s, nameAt, h);
+  const nameAt = skipSpaces(b, after, e);
+  const end = scanEventNameCached(b, nameAt, e, h, nc);
   if (end < 0) return false;
-  h.fieldsStart = skipSpaces(s, end);
+  h.fieldsStart = skipSpaces(b, end, e);
   h.commStart = commStart;
   h.commEnd = commEnd;
   h.pid = pid;
-  h.cpu = cpu;
   return true;
 }
 
 /** Header of a perf script line: `comm pid[/tid] [cpu] sec.frac: [period] sys:event: `. */
-function scanPerfHead(s: string, h: Head): boolean {
-  let open = s.indexOf(" [");
-  let close = -1;
-  while (open >= 0) {
-    let k = open + 2;
-    while (isDigit(s.charCodeAt(k))) k++;
-    if (k > open + 2 && s.charCodeAt(k) === 93) {
-      close = k;
+function scanPerfHead(
+  b: Uint8Array,
+  s: number,
+  e: number,
+  h: Head,
+  nc: NameCache | null,
+): boolean {
+  const close = scanCpu(b, s, e, h);
+  if (close < 0) return false;
+  let k = h.commStart + 1;
+  while (k > s && b[k - 1] === SPACE) k--;
+  const idEnd = k;
+  while (k > s && (isDigit(b[k - 1]!) || b[k - 1] === SLASH)) k--;
+  if (k === idEnd || k - 1 < s || b[k - 1] !== SPACE) return false;
+  // `pid/tid`: the tid is the thread that ran; tracefs shows the same value.
+  let tidAt = k;
+  for (let j = k; j < idEnd; j++) {
+    if (b[j] === SLASH) {
+      tidAt = j + 1;
       break;
     }
-    open = s.indexOf(" [", open + 2);
   }
-  if (close < 0) return false;
-  let cpu = 0;
-  for (let k = open + 2; k < close; k++) cpu = cpu * 10 + (s.charCodeAt(k) - 48);
-  let k = open;
-  while (k > 0 && s.charCodeAt(k - 1) === 32) k--;
-  const idEnd = k;
-  while (k > 0 && (isDigit(s.charCodeAt(k - 1)) || s.charCodeAt(k - 1) === 47)) k--;
-  if (k === idEnd || s.charCodeAt(k - 1) !== 32) return false;
-  // `pid/tid`: the tid is the thread that ran; tracefs shows the same value.
-  const slash = s.indexOf("/", k);
-  const tidAt = slash >= 0 && slash < idEnd ? slash + 1 : k;
   let pid = 0;
-  for (let j = tidAt; j < idEnd; j++) pid = pid * 10 + (s.charCodeAt(j) - 48);
+  for (let j = tidAt; j < idEnd; j++) pid = pid * 10 + (b[j]! - 48);
   let commEnd = k;
-  while (commEnd > 0 && s.charCodeAt(commEnd - 1) === 32) commEnd--;
-  const commStart = skipSpaces(s, 0);
-  let t = skipSpaces(s, close + 1);
-  const after = scanTimestamp(s, t, h);
+  while (commEnd > s && b[commEnd - 1] === SPACE) commEnd--;
+  const commStart = skipSpaces(b, s, e);
+  let t = skipSpaces(b, close + 1, e);
+  const after = scanTimestamp(b, t, e, h);
   if (after < 0) return false;
-  t = skipSpaces(s, after);
+  t = skipSpaces(b, after, e);
   // Optional sample period column.
   let d = t;
-  while (isDigit(s.charCodeAt(d))) d++;
-  if (d > t && s.charCodeAt(d) === 32) t = skipSpaces(s, d);
-  const end = scanEventName(s, t, h);
+  while (d < e && isDigit(b[d]!)) d++;
+  if (d > t && d < e && b[d] === SPACE) t = skipSpaces(b, d, e);
+  const end = scanEventNameCached(b, t, e, h, nc);
   if (end < 0) return false;
-  h.fieldsStart = skipSpaces(s, end);
+  h.fieldsStart = skipSpaces(b, end, e);
   h.commStart = commStart;
   h.commEnd = commEnd;
   h.pid = pid;
-  h.cpu = cpu;
   h.flagsWidth = 0;
   h.tgid = false;
   return true;
+}
+
+/** End of a trace-cmd `instance:` prefix (`name:` + whitespace) at s, or -1. */
+function instancePrefixEnd(b: Uint8Array, s: number, e: number): number {
+  for (let k = s; k < e; k++) {
+    const c = b[k]!;
+    if (c === SPACE || c === TAB) return -1;
+    if (c === COLON && k > s && k + 1 < e && (b[k + 1] === SPACE || b[k + 1] === TAB)) {
+      let j = k + 1;
+      while (j < e && (b[j] === SPACE || b[j] === TAB)) j++;
+      return j;
+    }
+  }
+  return -1;
+}
+
+/** Index of `) ` at or after k, or -1. */
+function indexOfCloseParenSpace(b: Uint8Array, k: number, e: number): number {
+  for (let j = k; j + 1 < e; j++) if (b[j] === RPAREN && b[j + 1] === SPACE) return j;
+  return -1;
 }
 
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
 /** Guesses the text format from one non-comment line; null when it is not an event line. */
 export function detectLineFormat(line: string): TextFormat | null {
-  const h: Head = { ...HEAD };
-  if (scanPerfHead(line, h) && line.charCodeAt(h.nameStart - 1) === 58 /* sys: prefix */) {
+  const b = latin.encode(line);
+  const e = b.length;
+  const h = newHead();
+  if (scanPerfHead(b, 0, e, h, null) && b[h.nameStart - 1] === COLON /* sys: prefix */) {
     return "perf-script";
   }
   if (/^cpus=\d+/.test(line) || /^\s*version = \d+/.test(line)) return "trace-cmd";
-  if (scanFtraceHead(line, 0, h)) {
+  if (scanFtraceHead(b, 0, e, h, null)) {
     // trace-cmd pads the event name (`kmalloc:              (site) …`) and decorates the call site.
     if (/:\s{2,}\(/.test(line)) return "trace-cmd";
     return "tracefs";
   }
-  const p = INSTANCE_PREFIX.exec(line);
-  if (p && scanFtraceHead(line, p[0].length, h)) return "trace-cmd";
+  const p = instancePrefixEnd(b, 0, e);
+  if (p > 0 && scanFtraceHead(b, p, e, h, null)) return "trace-cmd";
   return null;
 }
 
-/** Index just after `key` in `s` when it starts a field (at 0 or after a space), else -1. */
-function valueAt(s: string, key: string): number {
-  let from = 0;
-  for (;;) {
-    const k = s.indexOf(key, from);
-    if (k < 0) return -1;
-    if (k === 0 || s.charCodeAt(k - 1) === 32) return k + key.length;
-    from = k + 1;
-  }
-}
-
-function wordEnd(s: string, at: number): number {
-  const sp = s.indexOf(" ", at);
-  return sp < 0 ? s.length : sp;
-}
-
-function hexDigit(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-function parseHexRange(s: string, from: number, end: number): number {
+/** Parses hex digits in [from, end); a trailing `,` ends the value. -1 when not hex. */
+function parseHex(b: Uint8Array, from: number, end: number): number {
   if (end <= from) return -1;
   let v = 0;
   for (let j = from; j < end; j++) {
-    const d = hexDigit(s.charCodeAt(j));
+    const d = HEX[b[j]!]!;
     if (d < 0) {
       // `zone_end=0x%lx, mode=%s`: a value may end in punctuation.
-      return j > from && s.charCodeAt(j) === 44 /* , */ ? v : -1;
+      return j > from && b[j] === COMMA ? v : -1;
     }
     v = v * 16 + d;
   }
   return v;
 }
 
-/** Parses a (possibly negative, possibly 0x-prefixed) integer at `at`; NaN when none. */
-function parseDecAt(s: string, at: number): number {
+/** A (possibly negative, possibly 0x-prefixed) integer at the start of [at, end); NaN if none. */
+function parseNum(b: Uint8Array, at: number, end: number): number {
   let j = at;
   let neg = false;
-  if (s.charCodeAt(j) === 45) {
+  if (j < end && b[j] === MINUS) {
     neg = true;
     j++;
   }
-  if (s.charCodeAt(j) === 48 && s.charCodeAt(j + 1) === 120) {
-    const v = parseHexRange(s, j + 2, wordEnd(s, j + 2));
+  if (j + 1 < end && b[j] === ZERO && b[j + 1] === LOWER_X) {
+    const v = parseHex(b, j + 2, end);
     return v < 0 ? NaN : (neg ? -v : v);
   }
   let v = 0;
   const start = j;
-  for (;; j++) {
-    const c = s.charCodeAt(j);
-    if (!(c >= 48 && c <= 57)) break; // NaN past the end must stop too
+  for (; j < end; j++) {
+    const c = b[j]!;
+    if (c < 48 || c > 57) break;
     v = v * 10 + (c - 48);
   }
   if (j === start) return NaN;
   return neg ? -v : v;
 }
 
-function numAt(s: string, key: string): number {
-  const at = valueAt(s, key);
-  return at < 0 ? NaN : parseDecAt(s, at);
-}
+/** Same as {@linkcode parseNum}; the name says where a decimal value is expected. */
+const parseDec = parseNum;
 
-function numOr(s: string, key: string, dflt: number): number {
-  const v = numAt(s, key);
-  return Number.isNaN(v) ? dflt : v;
-}
-
-function zoneIndexAt(s: string, at: number): number {
-  const name = s.slice(at, wordEnd(s, at));
+function zoneIndexOf(name: string): number {
   const idx = ZONE_NAMES.indexOf(name as typeof ZONE_NAMES[number]);
   if (idx >= 0) return idx;
   const n = Number(name);
   return Number.isInteger(n) ? n : -1;
 }
 
-function zoneAt(s: string, key: string): number {
-  const at = valueAt(s, key);
-  return at < 0 ? -1 : zoneIndexAt(s, at);
-}
-
-function isNullPage(s: string): boolean {
-  const at = valueAt(s, "page=");
-  if (at < 0) return false;
-  if (s.charCodeAt(at) === 40) return true; // (null) / (nil)
-  const end = wordEnd(s, at);
-  for (let k = s.charCodeAt(at + 1) === 120 ? at + 2 : at; k < end; k++) {
-    if (s.charCodeAt(k) !== 48) return false;
-  }
-  return true;
-}
-
-function setPtrHex(b: EventBatch, i: number, s: string, at: number): void {
+function setPtrHex(b: EventBatch, i: number, s: Uint8Array, at: number, end: number): void {
   let k = at;
-  if (s.charCodeAt(k) === 48 && s.charCodeAt(k + 1) === 120) k += 2;
-  const end = wordEnd(s, k);
+  if (end - k >= 2 && s[k] === ZERO && s[k + 1] === LOWER_X) k += 2;
   const split = end - 8;
   let hi = 0, lo = 0;
   for (let j = k; j < end; j++) {
-    const d = hexDigit(s.charCodeAt(j));
+    const d = HEX[s[j]!]!;
     if (d < 0) break;
     if (j < split) hi = hi * 16 + d;
     else lo = lo * 16 + d;
@@ -1035,8 +1468,8 @@ function setPtrHex(b: EventBatch, i: number, s: string, at: number): void {
   b.ptrLo[i] = lo >>> 0;
 }
 
-function setPtrDec(b: EventBatch, i: number, s: string, at: number): void {
-  const v = BigInt(s.slice(at, wordEnd(s, at)));
+function setPtrDec(b: EventBatch, i: number, s: Uint8Array, at: number, end: number): void {
+  const v = BigInt(decode(s, at, end));
   b.ptrHi[i] = Number((v >> 32n) & 0xffff_ffffn);
   b.ptrLo[i] = Number(v & 0xffff_ffffn);
 }
