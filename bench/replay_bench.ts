@@ -39,8 +39,9 @@ export async function loadCallBatches(path: string): Promise<CallBatch[]> {
 }
 
 if (import.meta.main) {
-  const trace = Deno.args[0] ?? "/work/shared/traces/mixed/trace.txt.gz";
-  const dir = Deno.args[1] ?? "/work/shared/traces/mixed/";
+  const trace = Deno.args[0] ??
+    new URL("../../shared/traces/mixed/trace.txt.gz", import.meta.url).pathname;
+  const dir = Deno.args[1] ?? new URL("../../shared/traces/mixed/", import.meta.url).pathname;
   let t0 = performance.now();
   const batches = await loadCallBatches(trace);
   const total = batches.reduce((a, b) => a + b.length, 0);

@@ -42,8 +42,8 @@ if (import.meta.main) {
   const repeat = ri >= 0 ? Number(Deno.args[ri + 1]) : 3;
   const args = Deno.args.filter((a, i) => !a.startsWith("--") && (ri < 0 || i !== ri + 1));
   const files = args.length > 0 ? args : [
-    "/work/shared/traces/mixed/trace.dat",
-    "/work/shared/traces/mixed/trace-v6.dat.gz",
+    new URL("../../shared/traces/mixed/trace.dat", import.meta.url).pathname,
+    new URL("../../shared/traces/mixed/trace-v6.dat.gz", import.meta.url).pathname,
   ];
   for (const f of files) {
     let bytes = Deno.readFileSync(f);

@@ -7,9 +7,10 @@
  */
 
 import { MIGRATE_TYPE_NAMES } from "../../lib/kernel/constants.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
 /** Directory of the real capture. */
-export const MIXED_DIR = "/work/shared/traces/mixed";
+export { MIXED_DIR };
 
 /** First and last event timestamps of mixed/trace.txt.gz in ns (head -13 / tail -1 of it). */
 export const MIXED_FIRST_TS_NS = 460_302_128_000;

@@ -2,6 +2,7 @@ import { deepStrictEqual, equal } from "node:assert/strict";
 import { machineSpecFromZoneinfo, presetMachineSpec } from "../../lib/mm/machine_spec.ts";
 import { memmapCost } from "../../lib/mm/memmap_cost.ts";
 import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
 Deno.test("x86_64 preset: DMA below 16 MiB (pfn 0 reserved), DMA32 below 4 GiB, Normal above", () => {
   const s = presetMachineSpec("x86_64", { memoryBytes: 8 * 2 ** 30 });
@@ -30,7 +31,7 @@ Deno.test("arm64 preset with 64 KiB pages: DMA32 then Normal", () => {
 });
 
 Deno.test("machineSpecFromZoneinfo takes the real machine's populated zones exactly", () => {
-  const zi = parseZoneinfo(Deno.readTextFileSync("/work/shared/traces/mixed/before.zoneinfo"));
+  const zi = parseZoneinfo(Deno.readTextFileSync(MIXED_DIR + "before.zoneinfo"));
   const s = machineSpecFromZoneinfo(zi);
   equal(s.cpus, 2);
   deepStrictEqual(s.zones.map((z) => [z.type, z.startPfn, z.spannedPages, z.managedPages]), [

@@ -7,9 +7,10 @@ import {
   zoneHighSize,
 } from "../../lib/mm/watermarks.ts";
 import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
 const zoneinfo = parseZoneinfo(
-  Deno.readTextFileSync("/work/shared/traces/mixed/before.zoneinfo"),
+  Deno.readTextFileSync(MIXED_DIR + "before.zoneinfo"),
   "before.zoneinfo",
 );
 const realZones = zoneinfo.filter((z) => z.name !== "Device").map((z) => ({

@@ -10,8 +10,9 @@ import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
 import { MmInvariantError } from "../../lib/trace/diagnostics.ts";
 import { TextTraceParser } from "../../lib/trace/text_parser.ts";
 import { loadCallBatches } from "../../bench/replay_bench.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
-const DIR = "/work/shared/traces/mixed/";
+const DIR = MIXED_DIR;
 
 /** Real tracefs lines → owned call batches through the real parser and call stream. */
 function callsOf(text: string): CallBatch[] {

@@ -6,11 +6,12 @@ import { EventBatch, EventFlag, ptrHex } from "../../lib/trace/event_batch.ts";
 import { Ev, EVENT_NAMES } from "../../lib/trace/event_kind.ts";
 import { StringTable } from "../../lib/trace/string_table.ts";
 import { isTraceDat, TraceDatReader } from "../../lib/trace/tracedat_reader.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
 const SMALL_V7 = new URL("../../traces/small-6.18.dat", import.meta.url);
 const SMALL_V6 = new URL("../../traces/small-6.18-v6.dat.gz", import.meta.url);
 const SMALL_TXT = new URL("../../traces/small-6.18.txt.gz", import.meta.url);
-const MIXED = "/work/shared/traces/mixed";
+const MIXED = MIXED_DIR.replace(/\/$/, "");
 
 const smallV7 = Deno.readFileSync(SMALL_V7);
 // A plain Uint8Array copy: Buffer#slice would share memory, and the bad-input tests edit copies.
