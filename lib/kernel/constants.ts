@@ -192,3 +192,8 @@ export const X86_64_VMALLOC_SIZE_BYTES = 32 * 2 ** 40;
 export const VMAP_LAZY_BASE_BYTES = 32 * 1024 * 1024;
 /** sizeof(struct track) with stack depot on x86-64: addr, handle, cpu, pid, when (mm/slub.c). */
 export const SLUB_TRACK_SIZE_BYTES = 32;
+/**
+ * Alignment of the x86-64 direct map base under KASLR: regions move in PUD_SIZE (1 GiB) steps
+ * (arch/x86/mm/kaslr.c, kernel_randomize_memory: `entropy & PUD_MASK`).
+ */
+export const X86_64_DIRECT_MAP_ALIGN_BYTES = 2 ** 30;
