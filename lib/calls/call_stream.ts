@@ -79,7 +79,8 @@ export class CallStream {
   readonly #windowNs: number;
   readonly #maxPending: number;
   #pending: CallBatch;
-  #spare: CallBatch;
+  /** Target of the sort; made on the first out-of-order input (sorted input never needs it). */
+  #spare: CallBatch | null = null;
   /** Late rows waiting for delivery (arrival order). */
   readonly #out: CallBatch;
   readonly #rows: number;
@@ -95,7 +96,6 @@ export class CallStream {
     const rows = opts.batchRows ?? DEFAULT_BATCH_ROWS;
     this.#maxPending = Math.max(opts.maxPendingRows ?? rows * 8, BATCHED_LOOKBACK_ROWS * 2);
     this.#pending = new CallBatch(this.#maxPending);
-    this.#spare = new CallBatch(this.#maxPending);
     this.#out = new CallBatch(rows);
     this.#rows = rows;
   }
@@ -189,7 +189,7 @@ export class CallStream {
     const ts = p.tsNs;
     // Stable: equal timestamps keep their input order.
     idx.sort((x, y) => (ts[x]! - ts[y]!) || (x - y));
-    const s = this.#spare;
+    const s = this.#spare ?? new CallBatch(this.#maxPending);
     s.clear();
     for (let k = 0; k < idx.length; k++) {
       const j = s.copyRow(p, idx[k]!);

@@ -11,6 +11,10 @@
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
+/** One-entry caches: how many, and the longest key each holds. */
+const LAST_SLOTS = 64;
+const LAST_BYTES = 64;
+
 /** Distinct keys kept at most; past this, values are computed on every call (bounded memory). */
 const MAX_KEYS = 1 << 20;
 
@@ -40,10 +44,13 @@ export class ByteInterner {
   #pool = new Uint8Array(4096);
   #poolLen = 0;
   #count = 0;
-  /** The last key and value: the same text often repeats on consecutive lines. */
-  #last = new Uint8Array(64);
-  #lastLen = -1;
-  #lastValue = 0;
+  /**
+   * The last key and value per caller-chosen slot (e.g. per event kind): the same text often
+   * repeats on the next line of the same kind, and is then found by one comparison.
+   */
+  #last = new Uint8Array(LAST_SLOTS * LAST_BYTES);
+  #lastLen = new Int32Array(LAST_SLOTS).fill(-1);
+  #lastValue = new Float64Array(LAST_SLOTS);
 
   constructor(make: (buf: Uint8Array, start: number, end: number) => number, slots = 1024) {
     this.#make = make;
@@ -58,20 +65,25 @@ export class ByteInterner {
     return this.#count;
   }
 
-  /** The value for `buf[start, end)`, computing and storing it on first sight. */
-  get(buf: Uint8Array, start: number, end: number): number {
+  /**
+   * The value for `buf[start, end)`, computing and storing it on first sight. `slot` picks the
+   * one-entry cache checked first (e.g. the event kind).
+   */
+  get(buf: Uint8Array, start: number, end: number, slot = 0): number {
     const len = end - start;
-    if (len === this.#lastLen) {
-      const last = this.#last;
+    const last = this.#last;
+    const sl = slot & (LAST_SLOTS - 1); // slots only speed things up: sharing one is harmless
+    const at = sl * LAST_BYTES;
+    if (len === this.#lastLen[sl]) {
       let j = 0;
-      while (j < len && last[j] === buf[start + j]) j++;
-      if (j === len) return this.#lastValue;
+      while (j < len && last[at + j] === buf[start + j]) j++;
+      if (j === len) return this.#lastValue[sl]!;
     }
     const v = this.#lookup(buf, start, end);
-    if (len <= this.#last.length) {
-      for (let j = 0; j < len; j++) this.#last[j] = buf[start + j]!;
-      this.#lastLen = len;
-      this.#lastValue = v;
+    if (len <= LAST_BYTES) {
+      for (let j = 0; j < len; j++) last[at + j] = buf[start + j]!;
+      this.#lastLen[sl] = len;
+      this.#lastValue[sl] = v;
     }
     return v;
   }

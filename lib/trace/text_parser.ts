@@ -701,8 +701,8 @@ export class TextTraceParser {
     return this.#zones.get(buf, this.#vs[key]!, this.#ve[key]!);
   }
 
-  #name(buf: Uint8Array, key: number): number {
-    return this.#names.get(buf, this.#vs[key]!, this.#ve[key]!);
+  #name(buf: Uint8Array, key: number, code: number): number {
+    return this.#names.get(buf, this.#vs[key]!, this.#ve[key]!, code);
   }
 
   /** Fills the event-specific columns of row `i`; returns an error text or null. */
@@ -717,7 +717,7 @@ export class TextTraceParser {
         const err = this.#callSite(s, e, i) ?? this.#ptr(s, i, fmt);
         if (err) return err;
         if (this.#at(K.name) >= 0) {
-          b.name[i] = this.#name(s, K.name);
+          b.name[i] = this.#name(s, K.name, code);
           if (code === Ev.kmem_cache_alloc) f.cacheAllocName = true;
         }
         const req = this.#num(s, K.bytes_req);
@@ -746,7 +746,7 @@ export class TextTraceParser {
         const err = this.#callSite(s, e, i) ?? this.#ptr(s, i, fmt);
         if (err) return err;
         if (this.#at(K.name) >= 0) {
-          b.name[i] = this.#name(s, K.name);
+          b.name[i] = this.#name(s, K.name, code);
           f.cacheFreeName = true;
         }
         return null;
@@ -919,7 +919,7 @@ export class TextTraceParser {
         if (mode >= 0 && this.#ve[K.mode]! - mode >= 4 && bytesEqual(s, mode, SYNC)) {
           b.flags[i]! |= EventFlag.SYNC;
         }
-        if (this.#at(K.status) >= 0) b.name[i] = this.#name(s, K.status);
+        if (this.#at(K.status) >= 0) b.name[i] = this.#name(s, K.status, code);
         return null;
       }
       case Ev.mm_compaction_suitable:
@@ -927,7 +927,7 @@ export class TextTraceParser {
         b.node[i] = this.#numOr(s, K.node, -1);
         b.zone[i] = this.#zone(s, K.zone);
         b.order[i] = this.#numOr(s, K.order, -1);
-        if (this.#at(K.ret) >= 0) b.name[i] = this.#name(s, K.ret);
+        if (this.#at(K.ret) >= 0) b.name[i] = this.#name(s, K.ret, code);
         return null;
       }
       case Ev.mm_compaction_kcompactd_sleep:
@@ -981,7 +981,7 @@ export class TextTraceParser {
       for (let k = at; k < end; k++) if (s[k] === PLUS) symbolic = true;
       this.features.callSiteSymbolic = symbolic;
     }
-    this.#batch.callSite[i] = this.#sites.get(s, at, end);
+    this.#batch.callSite[i] = this.#sites.get(s, at, end, this.#batch.kind[i]!);
     return null;
   }
 
@@ -1052,7 +1052,7 @@ export class TextTraceParser {
 
   #gfp(s: Uint8Array, key: number, i: number): string | null {
     if (this.#stamp[key] !== this.#gen) return "missing gfp_flags=";
-    const g = this.#gfps.get(s, this.#vs[key]!, this.#ve[key]!);
+    const g = this.#gfps.get(s, this.#vs[key]!, this.#ve[key]!, this.#batch.kind[i]!);
     if (g < 0) return "unknown gfp flag name";
     this.#batch.gfp[i] = g;
     return null;
