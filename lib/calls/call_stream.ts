@@ -44,8 +44,12 @@ export interface CallStreamStats {
   windowOverflows: number;
 }
 
-/** How far back (rows) a batched event looks for its mm_page_free (folio batch is 31). */
-const BATCHED_LOOKBACK_ROWS = 512;
+/**
+ * How far back (rows) a batched event looks for its mm_page_free. Usually a folio batch (31)
+ * back, but in the shared 6.18 capture a few batched events come 2023 lines (1.8 ms) after
+ * their free (`rm` freeing buffer heads), so the window keeps a few thousand rows.
+ */
+const BATCHED_LOOKBACK_ROWS = 4096;
 
 /**
  * Push-based normalizer: `push()` event batches, get {@linkcode CallBatch}es in timestamp order
