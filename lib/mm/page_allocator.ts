@@ -474,6 +474,17 @@ export class PageAllocator {
     };
   }
 
+  /**
+   * Sets an {@linkcode AllocPageFlag} (e.g. SLAB) on an allocated head; MmInvariantError when
+   * `head` is not allocated.
+   */
+  setAllocFlag(head: number, flag: number): void {
+    if (this.stateAt(head) !== PageState.ALLOC || this.headOf(head) !== head) {
+      throw new MmInvariantError("bad-flag", `pfn ${head} is not an allocated head`);
+    }
+    this.words[head] = this.words[head]! | flag;
+  }
+
   /** For a buddy head: the migratetype of its free list; for a pcp head: its CPU. */
   listInfoAt(head: number): { mt: number; cpu: number } {
     const slot = this.words[head]! >>> PAYLOAD_SHIFT;

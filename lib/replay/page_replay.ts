@@ -44,6 +44,8 @@ import {
   type SeedSnapshots,
   seedUnlocated,
 } from "../mm/snapshot_seed.ts";
+import { HeldPageKind, SlabPageClassifier, SlabPageVerdict } from "./slab_page_classifier.ts";
+import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import type {
   DesyncExample,
   PageReplayResult,
@@ -113,6 +115,13 @@ export interface PageReplayOptions {
   onSample?: (s: ReplaySample) => void;
   sampleEveryCalls?: number;
   sampleEveryNs?: number;
+  /**
+   * Policy: leave the trace's slab-page (and large-kmalloc) calls to a slab model that gets its
+   * pages from {@linkcode PageReplay.machine} (see `AllocatorPageProvider`): they are recognised
+   * by a {@linkcode SlabPageClassifier} and skipped, counted as `slabPageCallsDelegated`.
+   * `slabinfo` gives the traced machine's slab orders.
+   */
+  delegateSlabPages?: { nrCpus: number; slabinfo?: readonly SlabInfoRow[] };
 }
 
 /** Live-map values pack the emulated pfn and the order: pfn · 2^16 + order. */
@@ -181,6 +190,9 @@ export class PageReplay {
   #nextSampleNs = -1;
   #total = 0;
   #lastTs = 0;
+  /** Policy with a slab model: tells slab-page calls apart (null otherwise). */
+  readonly classifier: SlabPageClassifier | null = null;
+  #delegatedCalls = 0;
 
   constructor(opts: PageReplayOptions) {
     this.mode = opts.mode ?? "faithful";
@@ -205,18 +217,43 @@ export class PageReplay {
     this.#everyCalls = opts.sampleEveryCalls ?? 0;
     this.#everyNs = opts.sampleEveryNs ?? 0;
     this.#nextSampleCalls = this.#everyCalls > 0 ? this.#everyCalls : Infinity;
+    if (!faithful && opts.delegateSlabPages) {
+      this.classifier = new SlabPageClassifier({
+        nrCpus: opts.delegateSlabPages.nrCpus,
+        slabinfo: opts.delegateSlabPages.slabinfo,
+        onRelease: (h, kind) => {
+          if (kind === HeldPageKind.PAGE) {
+            this.#policyAllocAt(h.tracePfn, h.order, h.gfp, h.cpu, h.source);
+          } else {
+            this.#delegatedCalls++;
+            const tz = this.machine.zoneOf(h.tracePfn);
+            if (tz >= 0) this.#allocatedPages[tz]! += 2 ** h.order;
+          }
+        },
+      });
+    }
   }
 
   /** Applies every call of a batch (rows in timestamp order). `strings` is not needed for pages. */
-  apply(batch: CallBatch, _strings?: StringTable): void {
+  apply(batch: CallBatch, strings?: StringTable): void {
     const n = batch.length;
     const faithful = this.mode === "faithful";
     const sampling = this.#onSample !== undefined;
+    const cl = this.classifier;
     for (let i = 0; i < n; i++) {
       const call = batch.call[i]!;
       this.#calls[call]!++;
       if (faithful) this.#faithful(batch, i, call);
-      else this.#policy(batch, i, call);
+      else if (cl === null) this.#policy(batch, i, call);
+      else {
+        const v = cl.classify(batch, i, strings);
+        if (v === SlabPageVerdict.REPLAY) this.#policy(batch, i, call);
+        else if (v === SlabPageVerdict.DELEGATE) {
+          this.#delegatedCalls++;
+          const tz = this.machine.zoneOf(batch.pfn[i]!);
+          if (tz >= 0) this.#freedPages[tz]! += 2 ** batch.order[i]!;
+        }
+      }
       if (sampling) {
         this.#total++;
         this.#lastTs = batch.tsNs[i]!;
@@ -243,7 +280,10 @@ export class PageReplay {
   }
 
   #desync(kind: DesyncKind, b: CallBatch, i: number, detail: string): void {
-    const line = b.source[i]!;
+    this.#desyncAt(kind, b.source[i]!, detail);
+  }
+
+  #desyncAt(kind: DesyncKind, line: number, detail: string): void {
     if (this.#strict) {
       throw new MmInvariantError(kind, `line ${line}: ${DESYNC_KINDS[kind]}: ${detail}`);
     }
@@ -655,25 +695,28 @@ export class PageReplay {
       if (o >= 0 && o < this.#traceFailures.length) this.#traceFailures[o]!++;
       return;
     }
-    const order = b.order[i]!;
+    this.#policyAllocAt(b.pfn[i]!, b.order[i]!, b.gfp[i]!, b.cpu[i]!, b.source[i]!);
+  }
+
+  /** A successful traced page alloc (also a held one the classifier released late). */
+  #policyAllocAt(tracePfn: number, order: number, gfp: number, cpu: number, line: number): void {
     const m = this.machine;
     if (order < 0 || order > m.maxOrder) {
-      this.#desync("order-above-max", b, i, `order ${order}`);
+      this.#desyncAt("order-above-max", line, `order ${order}`);
       return;
     }
-    const tracePfn = b.pfn[i]!;
     const tz = m.zoneOf(tracePfn);
     if (tz >= 0) this.#allocatedPages[tz]! += 2 ** order;
-    const got = m.allocPages(b.gfp[i]!, order, b.cpu[i]!);
+    const got = m.allocPages(gfp, order, cpu);
     if (got === null) return;
     const old = this.#live.get(tracePfn);
     if (old !== undefined) {
       // The trace allocated this pfn twice without a free: release our old block.
-      this.#desync("alloc-allocated", b, i, `pfn 0x${tracePfn.toString(16)}`);
+      this.#desyncAt("alloc-allocated", line, `pfn 0x${tracePfn.toString(16)}`);
       m.__freePages(
         Math.floor(old / (1 << ALLOC_KEY_ORDER_BITS)),
         old & ALLOC_KEY_ORDER_MASK,
-        b.cpu[i]!,
+        cpu,
       );
     }
     this.#live.set(tracePfn, got * (1 << ALLOC_KEY_ORDER_BITS) + order);
@@ -793,6 +836,8 @@ export class PageReplay {
 
   /** The replay result (see {@linkcode PageReplayResult}). */
   result(): PageReplayResult {
+    // Held candidates at the end of the stream were never confirmed: ordinary pages.
+    this.classifier?.flush();
     const m = this.machine;
     const calls: Record<string, number> = {};
     this.#calls.forEach((n, k) => {
@@ -873,6 +918,7 @@ export class PageReplay {
       seeded: { freeBlocksLocated: this.#seededBlocks, pcpPagesUsed: this.#seededPcpPages },
       zoneGrowthPages: this.#zoneGrowthPages,
       liveAllocations: faithful ? this.#pendingTakes.size : this.#live.size,
+      slabPageCallsDelegated: this.#delegatedCalls,
     };
   }
 }

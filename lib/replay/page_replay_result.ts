@@ -100,4 +100,9 @@ export interface PageReplayResult {
   zoneGrowthPages: number;
   /** Live allocations tracked at the end (policy: trace → emulated map entries). */
   liveAllocations: number;
+  /**
+   * Policy with the slab model on the emulated allocator: traced page calls of slab pages and
+   * large kmallocs (allocs and frees) left to the slab model instead of replayed (0 otherwise).
+   */
+  slabPageCallsDelegated?: number;
 }

@@ -19,6 +19,7 @@ import { machineSpecFromZoneinfo, presetMachineSpec } from "../mm/machine_spec.t
 import { type PageAllocator, PageState } from "../mm/page_allocator.ts";
 import { gfpZoneType } from "../mm/gfp_zone.ts";
 import { PageReplay, type ReplaySample } from "./page_replay.ts";
+import { AllocatorPageProvider } from "./allocator_page_provider.ts";
 import type { PageReplayResult, ReplayMode } from "./page_replay_result.ts";
 import { SlabReplay, type SlabReplayResult } from "../slab/slab_replay.ts";
 import type { SnapshotPair } from "../snapshot/bundle.ts";
@@ -42,6 +43,31 @@ export interface ReplayTraceOptions extends Omit<ImportOptions, "onEvents"> {
   kernelVersion?: [number, number];
   /** CPUs of the traced machine (default: from the trace or the zoneinfo pagesets). */
   cpus?: number;
+  /**
+   * What-if SLUB boot parameters (`slab_max_order=`, `slab_min_objects=`, `slab_min_order=`):
+   * slab geometry is computed with them instead of taken from slabinfo. In policy mode the slab
+   * model takes its slab pages from the emulated page allocator, so they change page-level
+   * fragmentation too.
+   */
+  slubMaxOrder?: number;
+  slubMinObjects?: number;
+  slubMinOrder?: number;
+}
+
+/** Slab pages on the emulated page allocator (policy mode with the slab model). */
+export interface SlabPagesResult {
+  /** Slab and large-kmalloc blocks held at the end, per order. */
+  blocksByOrder: number[];
+  /** Blocks allocated during the replay per order (seeded ones excluded). */
+  allocsByOrder: number[];
+  pagesAtEnd: number;
+  peakPages: number;
+  /** Blocks the emulated allocator could not provide. */
+  failed: number;
+  /** Blocks of the seeded caches, taken from the snapshot's pre-existing allocations. */
+  seededBlocks: number;
+  /** Traced slab-page calls left to the slab model (= pages.slabPageCallsDelegated). */
+  delegatedCalls: number;
 }
 
 /** Everything one replay produced. */
@@ -54,6 +80,8 @@ export interface ReplayTraceResult {
   elapsedMs: number;
   /** The machine that was emulated. */
   spec: MachineSpec;
+  /** Policy mode with the slab model: its pages on the emulated allocator (else null). */
+  slabPages: SlabPagesResult | null;
 }
 
 /**
@@ -87,7 +115,13 @@ export async function replayTrace(
   let lastSample: ReplaySample | null = null;
   const prevCounters = new Map<number, { low: number; min: number; kw: number; dr: number }>();
   const mode = opts.mode ?? "faithful";
+  const slabOn = opts.slab ?? true;
+  const cpus = opts.cpus ?? spec.cpus;
+  // Policy + slab: the slab model owns slab pages (on the emulated allocator), the page replay
+  // skips the trace's own slab-page calls.
+  const slabOnMachine = slabOn && mode === "policy";
   const pages = new PageReplay({
+    delegateSlabPages: slabOnMachine ? { nrCpus: cpus, slabinfo: before.slabinfo } : undefined,
     mode,
     spec,
     snapshots: {
@@ -106,16 +140,20 @@ export async function replayTrace(
       }
       : undefined,
   });
-  const slabOn = opts.slab ?? true;
-  const cpus = opts.cpus ?? spec.cpus;
+  const provider = slabOnMachine ? new AllocatorPageProvider(pages.machine) : null;
   let slab: SlabReplay | null = null;
   let strings: StringTable | null = null;
   const sink = (b: CallBatch, st: StringTable) => {
     if (strings === null) {
       strings = st;
       if (slabOn) {
+        if (provider) provider.seeding = true;
         slab = new SlabReplay(st, {
           nrCpus: cpus,
+          pages: provider ?? undefined,
+          slubMaxOrder: opts.slubMaxOrder,
+          slubMinObjects: opts.slubMinObjects,
+          slubMinOrder: opts.slubMinOrder,
           slabinfo: before.slabinfo,
           seed: before.slabinfo,
           sampleIntervalNs: metrics ? 50_000_000 : undefined,
@@ -137,10 +175,19 @@ export async function replayTrace(
             }
             : undefined,
         });
+        if (provider) provider.seeding = false;
       }
     }
     pages.apply(b, st);
-    if (slab) (slab as SlabReplay).consume(b);
+    if (slab) {
+      const cl = pages.classifier;
+      if (cl) {
+        for (const [name, bits] of cl.drainLearnedCacheGfp()) {
+          (slab as SlabReplay).addCacheSlabGfp(name, bits);
+        }
+      }
+      (slab as SlabReplay).consume(b);
+    }
     if (metrics) perCallMetrics(metrics, b, st, spec);
   };
   const imported = await importTrace(input, sink, opts);
@@ -179,6 +226,17 @@ export async function replayTrace(
     metrics: metricsResult,
     elapsedMs: performance.now() - t0,
     spec,
+    slabPages: provider
+      ? {
+        blocksByOrder: Array.from(provider.slabBlocksByOrder),
+        allocsByOrder: Array.from(provider.allocsByOrder),
+        pagesAtEnd: provider.pagesInUse,
+        peakPages: provider.peakPages,
+        failed: provider.failedCalls,
+        seededBlocks: provider.seededBlocks,
+        delegatedCalls: pageResult.slabPageCallsDelegated ?? 0,
+      }
+      : null,
   };
 }
 

@@ -111,7 +111,8 @@ export class KmemCache {
   hasCtor = false;
   readonly minPartial: number;
   readonly cpuPartialSlabs: number;
-  readonly allocGfp: number;
+  /** Gfp bits of every slab page (`s->allocflags`); see {@linkcode addSlabGfp}. */
+  allocGfp: number;
 
   #cap = 0;
   #stride: number;
@@ -131,6 +132,8 @@ export class KmemCache {
   readonly #cpuPartialHead: Int32Array;
   readonly #cpuPartialCount: Int32Array;
   #partialHead = -1;
+  /** CPU of the free in progress (slab pages go back to its pcp lists). */
+  #curCpu = 0;
   #partialTail = -1;
   #nrPartial = 0;
   #nodePartialFree = 0;
@@ -173,6 +176,14 @@ export class KmemCache {
     this.#cpuPartialCount = new Int32Array(nrCpus);
   }
 
+  /**
+   * Adds gfp bits to the cache's slab pages (e.g. __GFP_RECLAIMABLE learned from the trace for a
+   * cache created from slabinfo, whose creation flags are unknown).
+   */
+  addSlabGfp(bits: number): void {
+    this.allocGfp |= bits;
+  }
+
   /** Object size in the slab (`s->size`). */
   get sizeBytes(): number {
     return this.geometry.sizeBytes;
@@ -189,7 +200,7 @@ export class KmemCache {
       this.#cpuSlab[c] = -1;
       s = this.#popCpuPartial(c);
       if (s < 0) s = this.#getPartialNode(c);
-      if (s < 0) s = this.#newSlab(gfp);
+      if (s < 0) s = this.#newSlab(gfp, c);
       if (s < 0) return -1;
       this.#state[s] = St.CPU_SLAB;
       this.#cpuSlab[c] = s;
@@ -205,6 +216,10 @@ export class KmemCache {
 
   /** True when `handle` is an object of this cache that is currently allocated. */
   isLive(handle: number): boolean {
+    return this.#isLive(handle);
+  }
+
+  #isLive(handle: number): boolean {
     if (objectCacheId(handle) !== this.id) return false;
     const x = Math.floor(handle / MAX_CACHES);
     const s = Math.floor(x / SLOT_SPAN);
@@ -217,8 +232,9 @@ export class KmemCache {
 
   /** Frees an object on `cpu`. Returns false (and changes nothing) for a handle not live here. */
   free(handle: number, cpu: number): boolean {
-    if (!this.isLive(handle)) return false;
+    if (!this.#isLive(handle)) return false;
     const c = this.#cpu(cpu);
+    this.#curCpu = c;
     const x = Math.floor(handle / MAX_CACHES);
     const s = Math.floor(x / SLOT_SPAN);
     const slot = x % SLOT_SPAN;
@@ -357,7 +373,7 @@ export class KmemCache {
     return cpu >= 0 && cpu < this.nrCpus ? cpu : cpu % this.nrCpus;
   }
 
-  #newSlab(gfp: number): number {
+  #newSlab(gfp: number, cpu: number): number {
     const g = this.geometry;
     const base = (gfp & SLAB_GFP_KEEP) | this.allocGfp;
     // allocate_slab: the preferred order is tried without retrying or warning (and without
@@ -367,13 +383,13 @@ export class KmemCache {
     if ((tryGfp & GFP.DIRECT_RECLAIM) && g.order > g.minOrder) {
       tryGfp = (tryGfp | GFP.NOMEMALLOC) & ~(GFP.DIRECT_RECLAIM | GFP.KSWAPD_RECLAIM);
     }
-    let pfn = this.pages_.allocPages(tryGfp, order);
+    let pfn = this.pages_.allocPages(tryGfp, order, cpu);
     let objects = g.objsPerSlab;
     if (pfn === null && g.minOrder !== g.order) {
       order = g.minOrder;
       objects = g.minObjsPerSlab;
       const minGfp = g.minOrder > 0 ? base : base & ~GFP.COMP;
-      pfn = this.pages_.allocPages(minGfp, order);
+      pfn = this.pages_.allocPages(minGfp, order, cpu);
       if (pfn !== null) this.fallbackSlabs++;
     }
     if (pfn === null) return -1;
@@ -396,7 +412,7 @@ export class KmemCache {
   }
 
   #discard(s: number): void {
-    this.pages_.freePages(this.#pfn[s]!, this.#order[s]!);
+    this.pages_.freePages(this.#pfn[s]!, this.#order[s]!, this.#curCpu);
     this.numSlabs--;
     this.numObjs -= this.#objects[s]!;
     this.pages -= 2 ** this.#order[s]!;
@@ -501,6 +517,7 @@ export class KmemCache {
 
   /** `deactivate_slab` + `__put_partials` for one CPU (flush_cpu_slab). */
   #flushCpu(c: number): void {
+    this.#curCpu = c;
     const s = this.#cpuSlab[c]!;
     if (s >= 0) {
       this.#cpuSlab[c] = -1;

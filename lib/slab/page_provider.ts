@@ -8,10 +8,13 @@
 
 /** A source of physically contiguous page blocks. */
 export interface PageProvider {
-  /** Allocates 2^order pages; returns the first pfn, or null when the request fails. */
-  allocPages(gfp: number, order: number): number | null;
-  /** Returns a block obtained from {@linkcode allocPages}. */
-  freePages(pfn: number, order: number): void;
+  /**
+   * Allocates 2^order pages on `cpu` (default 0); returns the first pfn, or null when the
+   * request fails.
+   */
+  allocPages(gfp: number, order: number, cpu?: number): number | null;
+  /** Returns a block obtained from {@linkcode allocPages} (freed on `cpu`, default 0). */
+  freePages(pfn: number, order: number, cpu?: number): void;
 }
 
 /**

@@ -211,7 +211,7 @@ export class SlabAllocator {
     if (sizeBytes > KMALLOC_MAX_SIZE_BYTES) return null;
     if (sizeBytes > KMALLOC_MAX_CACHE_SIZE_BYTES) {
       const order = getOrder(sizeBytes);
-      const pfn = this.pages.allocPages(gfp | GFP.COMP, order);
+      const pfn = this.pages.allocPages(gfp | GFP.COMP, order, cpu);
       if (pfn === null) return null;
       this.#large.set(pfn, order);
       this.largePages += 2 ** order;
@@ -235,7 +235,7 @@ export class SlabAllocator {
       if (order === undefined) return false;
       this.#large.delete(pfn);
       this.largePages -= 2 ** order;
-      this.pages.freePages(pfn, order);
+      this.pages.freePages(pfn, order, cpu);
       return true;
     }
     const cache = this.#caches[objectCacheId(obj)];

@@ -49,6 +49,14 @@ export interface SlabReplayOptions {
   sampleIntervalNs?: number;
   /** Sampling hook for time series; read per-cache state through `replay.caches`. */
   onSample?: (tsNs: number, replay: SlabReplay) => void;
+  /**
+   * What-if boot parameters (`slab_max_order=`, `slab_min_objects=`, `slab_min_order=`). When
+   * any is given, every cache's geometry is computed with them (SLUB `calculate_order`) instead
+   * of taken from slabinfo, so slab orders — and the page blocks slabs take — change.
+   */
+  slubMaxOrder?: number;
+  slubMinObjects?: number;
+  slubMinOrder?: number;
 }
 
 /** Per-cache result row. */
@@ -230,6 +238,8 @@ export class SlabReplay {
   readonly #strings: StringTable;
   readonly #opts: SlabReplayOptions;
   readonly #slabinfo = new Map<string, SlabInfoRow>();
+  /** Geometry from what-if SLUB parameters instead of slabinfo. */
+  readonly #whatIf: boolean;
   // Live objects: pointer → record index; records in parallel typed arrays.
   readonly #live = new Map<number, number>();
   readonly #freed = new Set<number>();
@@ -306,7 +316,12 @@ export class SlabReplay {
       nrCpus: opts.nrCpus,
       pages: opts.pages ?? new SimplePageProvider(),
       merge: false,
+      slubMaxOrder: opts.slubMaxOrder,
+      slubMinObjects: opts.slubMinObjects,
+      slubMinOrder: opts.slubMinOrder,
     });
+    this.#whatIf = opts.slubMaxOrder !== undefined || opts.slubMinObjects !== undefined ||
+      opts.slubMinOrder !== undefined;
     for (const r of opts.slabinfo ?? []) this.#slabinfo.set(r.name, r);
     for (const r of opts.seed ?? []) {
       if (!this.#slabinfo.has(r.name)) this.#slabinfo.set(r.name, r);
@@ -320,6 +335,18 @@ export class SlabReplay {
       this.#cSeeded[c.id] = pool.length;
     }
     for (const c of this.slab.caches) this.#cActiveAtStart[c.id] = c.stats().activeObjs;
+  }
+
+  /**
+   * Adds gfp bits (e.g. __GFP_RECLAIMABLE seen on the trace's slab pages of that cache) to the
+   * slab pages of cache `name`, creating it from slabinfo if needed. Unknown names are ignored.
+   */
+  addCacheSlabGfp(name: string, bits: number): void {
+    const c = this.slab.cacheByName(name) ??
+      (this.#slabinfo.has(name)
+        ? this.#cacheNamed(name, this.#slabinfo.get(name)!.objSizeBytes)
+        : undefined);
+    c?.addSlabGfp(bits);
   }
 
   /** Caches of the emulated slab layer (for sampling). */
@@ -396,7 +423,7 @@ export class SlabReplay {
     if (c) return c;
     const row = this.#slabinfo.get(name);
     const km = kmallocClassBytes(sizeBytes) === sizeBytes && name.includes("kmalloc-");
-    if (row) c = this.slab.kmemCacheFromSlabinfo(row);
+    if (row && !this.#whatIf) c = this.slab.kmemCacheFromSlabinfo(row);
     else if (km) {
       const t = name.startsWith("dma-")
         ? "dma"
@@ -406,13 +433,13 @@ export class SlabReplay {
         ? "cg"
         : "normal";
       c = this.slab.kmallocCache(t, sizeBytes);
-    } else c = this.slab.kmemCacheCreate(name, sizeBytes, 0, 0);
+    } else c = this.slab.kmemCacheCreate(name, row?.objSizeBytes ?? sizeBytes, 0, 0);
     this.#cAllocs[c.id] = 0;
     this.#cFrees[c.id] = 0;
     this.#cReq[c.id] = 0;
     this.#cAlloc[c.id] = 0;
     this.#cSeeded[c.id] = 0;
-    this.#cGeometry[c.id] = row ? "slabinfo" : "computed";
+    this.#cGeometry[c.id] = row && !this.#whatIf ? "slabinfo" : "computed";
     this.#seedPool[c.id] = [];
     return c;
   }
