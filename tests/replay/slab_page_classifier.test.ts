@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { Call } from "../../lib/calls/call_kind.ts";
 import type { CallBatch } from "../../lib/calls/call_batch.ts";
 import { KMALLOC_MAX_CACHE_SIZE_BYTES } from "../../lib/kernel/constants.ts";
+import { GFP } from "../../lib/kernel/gfp_flags.ts";
+import { CallBatch as Batch } from "../../lib/calls/call_batch.ts";
 import {
   HeldPageKind,
   SlabPageClassifier,
@@ -175,4 +177,68 @@ Deno.test("hashed pointers (tracefs text of the same capture): allocs alike, pre
     fn: 24,
     tn: 125416,
   });
+});
+
+/** Hand-made rows: [event, call, cpu, fields]. */
+function batchOf(
+  rows: Array<[number, number, number, Partial<Record<"pfn" | "order" | "gfp" | "bytes", number>>]>,
+  strings: StringTable,
+  name = "",
+): CallBatch {
+  const b = new Batch(rows.length);
+  let ts = 1000;
+  for (const [ev, call, cpu, f] of rows) {
+    const i = b.push(ev, ts++, cpu);
+    b.call[i] = call;
+    b.pid[i] = 42;
+    b.source[i] = i + 1;
+    if (f.pfn !== undefined) b.pfn[i] = f.pfn;
+    if (f.order !== undefined) b.order[i] = f.order;
+    if (f.gfp !== undefined) b.gfp[i] = f.gfp;
+    if (f.bytes !== undefined) b.bytesAlloc[i] = b.bytesReq[i] = f.bytes;
+    if (ev === Ev.kmem_cache_alloc && name) b.name[i] = strings.intern(name);
+    b.ptrLo[i] = ev === Ev.mm_page_alloc || ev === Ev.mm_page_free ? 0 : 0x1000 + i * 64;
+  }
+  return b;
+}
+
+Deno.test("large kmalloc pages are delegated; a page-frag refill (order mismatch) is not", () => {
+  const strings = new StringTable();
+  const kinds: Array<[number, number]> = [];
+  const c = new SlabPageClassifier({
+    nrCpus: 2,
+    slabinfo,
+    onRelease: (h, k) => kinds.push([h.tracePfn, k]),
+  });
+  const comp = GFP.KSWAPD_RECLAIM | GFP.DIRECT_RECLAIM | GFP.IO | GFP.FS | GFP.COMP;
+  const b = batchOf(
+    [
+      // kmalloc(20000): order 3 block with __GFP_COMP, then the kmalloc, later kfree + page free.
+      [Ev.mm_page_alloc, Call.PAGE_ALLOC, 0, { pfn: 0x1000, order: 3, gfp: comp }],
+      [Ev.kmalloc, Call.SLAB_ALLOC, 0, { bytes: 32768 }],
+      // skb_page_frag_refill: order 3 with NORETRY|NOWARN|COMP, then skbuff_head_cache (order 0
+      // on the traced machine, pagesperslab 1) — the orders disagree, so it is an ordinary page.
+      [Ev.mm_page_alloc, Call.PAGE_ALLOC, 1, {
+        pfn: 0x2000,
+        order: 3,
+        gfp: comp | GFP.NORETRY | GFP.NOWARN,
+      }],
+      [Ev.kmem_cache_alloc, Call.SLAB_ALLOC, 1, { bytes: 256 }],
+      [Ev.kfree, Call.SLAB_FREE, 1, {}],
+      [Ev.kfree, Call.SLAB_FREE, 0, {}],
+      [Ev.mm_page_free, Call.PAGE_FREE, 0, { pfn: 0x1000, order: 3 }],
+      [Ev.mm_page_free, Call.PAGE_FREE, 1, { pfn: 0x2000, order: 3 }],
+    ],
+    strings,
+    "skbuff_head_cache",
+  );
+  const verdicts = Array.from({ length: b.length }, (_, i) => c.classify(b, i, strings));
+  const { HOLD, REPLAY, DELEGATE } = SlabPageVerdict;
+  assert.deepEqual(verdicts, [HOLD, REPLAY, HOLD, REPLAY, REPLAY, REPLAY, DELEGATE, REPLAY]);
+  assert.deepEqual(kinds, [[0x1000, HeldPageKind.LARGE_KMALLOC], [0x2000, HeldPageKind.PAGE]]);
+  assert.equal(slabinfo.find((r) => r.name === "skbuff_head_cache")!.pagesPerSlab, 1);
+  assert.deepEqual(
+    [c.stats.largeKmallocAllocs, c.stats.largeKmallocFrees, c.stats.releasedAsPages],
+    [1, 1, 1],
+  );
 });
