@@ -346,6 +346,9 @@ interface ReplayFlags extends CommonFlags {
   minFreeKbytes?: number;
   watermarkScaleFactor?: number;
   cpus?: number;
+  slubMaxOrder?: number;
+  slubMinObjects?: number;
+  slubMinOrder?: number;
   json?: boolean;
 }
 
@@ -372,6 +375,13 @@ function addReplayOptions(cmd: Command): Command {
     .option("--min-free-kbytes <n>", "vm.min_free_kbytes (recomputes watermarks)", parseIntArg)
     .option("--watermark-scale-factor <n>", "vm.watermark_scale_factor", parseIntArg)
     .option("--cpus <n>", "CPUs of the emulated machine", parseIntArg)
+    .option(
+      "--slub-max-order <n>",
+      "what-if slab_max_order= (slab geometry computed; in policy mode slab page orders change)",
+      parseIntArg,
+    )
+    .option("--slub-min-objects <n>", "what-if slab_min_objects=", parseIntArg)
+    .option("--slub-min-order <n>", "what-if slab_min_order=", parseIntArg)
     .option("--json", "print one JSON object (see README)");
 }
 
@@ -461,6 +471,9 @@ async function runReplay(
       mode: flags.mode,
       spec,
       snapshots,
+      slubMaxOrder: flags.slubMaxOrder,
+      slubMinObjects: flags.slubMinObjects,
+      slubMinOrder: flags.slubMinOrder,
       onProgress: (n) => progress.update(n),
       ...extra,
     });
@@ -489,6 +502,7 @@ function replayJson(r: ReplayTraceResult): Record<string, unknown> {
         leaks: r.slab.leaks.length,
       }
       : null,
+    slabPages: r.slabPages,
     elapsedMs: Math.round(r.elapsedMs),
   };
 }
@@ -544,6 +558,12 @@ function printReplay(r: ReplayTraceResult, notes: string[]): void {
         (t.liveBytesAtEnd / 2 ** 20).toFixed(1)
       } MiB), internal fragmentation ${t.fragPct.toFixed(3)} %, ${r.slab.caches.length} caches ` +
         `(details: kmem slab)`,
+    );
+  }
+  if (r.slabPages) {
+    o.push(
+      `slab pages ${r.slabPages.delegatedCalls} trace page calls left to the slab model; ` +
+        `slab blocks by order at the end: ${r.slabPages.blocksByOrder.join(" ")}`,
     );
   }
   o.push(`time       ${(r.elapsedMs / 1000).toFixed(2)} s`);
