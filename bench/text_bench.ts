@@ -91,7 +91,8 @@ if (import.meta.main) {
   const files = Deno.args.filter((a, i) =>
     !a.startsWith("--") && !Deno.args[i - 1]?.startsWith("--")
   );
-  const path = files[0] ?? "/work/shared/traces/mixed/trace.txt.gz";
+  const path = files[0] ??
+    new URL("../../shared/traces/mixed/trace.txt.gz", import.meta.url).pathname;
   for (let k = 0; k < repeat; k++) {
     const r = await benchText(path, times);
     const mps = (ms: number) => (r.events / ms / 1000).toFixed(2);

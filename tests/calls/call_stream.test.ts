@@ -10,6 +10,7 @@ import { CallStream, type CallStreamOptions } from "../../lib/calls/call_stream.
 import { EventBatch, EventFlag } from "../../lib/trace/event_batch.ts";
 import { Ev } from "../../lib/trace/event_kind.ts";
 import { TextTraceParser } from "../../lib/trace/text_parser.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
 function sample(name: string): Uint8Array {
   return new Uint8Array(
@@ -223,7 +224,7 @@ Deno.test("the whole shared capture: every mm_page_free_batched annotates its mm
     }
   });
   const parser = new TextTraceParser((ev) => stream.push(ev));
-  const f = await Deno.open("/work/shared/traces/mixed/trace.txt.gz");
+  const f = await Deno.open(MIXED_DIR + "trace.txt.gz");
   for await (const c of (await openTraceStream(f.readable)).chunks) parser.feed(c);
   parser.end();
   stream.end();

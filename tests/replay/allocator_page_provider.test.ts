@@ -10,8 +10,9 @@ import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
 import { SlabReplay } from "../../lib/slab/slab_replay.ts";
 import { parseSlabinfo } from "../../lib/snapshot/slabinfo.ts";
 import { StringTable } from "../../lib/trace/string_table.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
-const MIXED = "/work/shared/traces/mixed/";
+const MIXED = MIXED_DIR;
 const zoneinfo = parseZoneinfo(Deno.readTextFileSync(MIXED + "before.zoneinfo"));
 const buddyinfo = parseBuddyinfo(Deno.readTextFileSync(MIXED + "before.buddyinfo"));
 

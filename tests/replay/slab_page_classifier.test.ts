@@ -20,8 +20,9 @@ import { EventFlag, ptrKey } from "../../lib/trace/event_batch.ts";
 import { Ev } from "../../lib/trace/event_kind.ts";
 import { importTrace } from "../../lib/trace/trace_import.ts";
 import { StringTable } from "../../lib/trace/string_table.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
-const MIXED = "/work/shared/traces/mixed/";
+const MIXED = MIXED_DIR;
 /** x86-64 direct map without KASLR, low 48 bits (0xffff888000000000). */
 const DIRECT_MAP_KEY = 0x888000000000;
 const slabinfo = parseSlabinfo(Deno.readTextFileSync(MIXED + "before.slabinfo"));

@@ -17,8 +17,9 @@ import {
   type TextParserOptions,
   TextTraceParser,
 } from "../../lib/trace/text_parser.ts";
+import { MIXED_DIR } from "../shared_data.ts";
 
-const MIXED = "/work/shared/traces/mixed";
+const MIXED = MIXED_DIR.replace(/\/$/, "");
 
 function sample(name: string): Uint8Array {
   const bytes = Deno.readFileSync(new URL(`../../traces/${name}`, import.meta.url));
