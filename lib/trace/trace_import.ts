@@ -209,11 +209,15 @@ export function detectTextFormat(head: Uint8Array): TextFormat | null {
   const lines = text.split("\n");
   // The last piece may be cut in the middle; use it only if it is the whole input.
   const usable = lines.length > 1 ? lines.slice(0, -1) : lines;
+  let tracefsHeader = false;
   for (const line of usable.slice(0, 2000)) {
+    if (line.startsWith("# tracer:")) tracefsHeader = true;
     if (line.length === 0 || line.startsWith("#")) continue;
     const f = detectLineFormat(line);
     if (f !== null) return f;
   }
+  // A tracefs `trace` file with its header and no events is a valid, empty trace.
+  if (tracefsHeader && lines.length <= 2000) return "tracefs";
   return null;
 }
 

@@ -113,3 +113,11 @@ Deno.test("malformed lines are counted with their line numbers; strict mode stop
     (e: unknown) => e instanceof TraceSyntaxError && e.line === 3 && e.file === "bad.txt",
   );
 });
+
+Deno.test("a tracefs trace with its header and no events is an empty trace, not an error", async () => {
+  const header = "# tracer: nop\n#\n# entries-in-buffer/entries-written: 0/0   #P:2\n#\n";
+  const s = await importTrace(bytesStream(header), () => {});
+  assert.equal(s.format, "tracefs");
+  assert.equal(s.events.total, 0);
+  assert.deepEqual(s.lines, { total: 4, parsed: 0, unknown: 0, malformed: 0, comment: 4 });
+});
