@@ -47,11 +47,20 @@ interface TraceInput {
   sizeBytes: number | null;
   bundleDir: string | null;
   snapshots: Record<string, string>;
+  /** The bundle's `uname` file (kernel release of the traced machine), when present. */
+  uname: string | null;
 }
 
 async function resolveInput(path: string): Promise<TraceInput> {
   if (path === "-") {
-    return { path, displayName: "<stdin>", sizeBytes: null, bundleDir: null, snapshots: {} };
+    return {
+      path,
+      displayName: "<stdin>",
+      sizeBytes: null,
+      bundleDir: null,
+      snapshots: {},
+      uname: null,
+    };
   }
   const st = await Deno.stat(path);
   if (st.isDirectory) {
@@ -68,9 +77,26 @@ async function resolveInput(path: string): Promise<TraceInput> {
     for (const n of layout.snapshots) snapshots[n] = await Deno.readTextFile(`${path}/${n}`);
     const file = `${path}/${layout.trace}`;
     const fst = await Deno.stat(file);
-    return { path: file, displayName: file, sizeBytes: fst.size, bundleDir: path, snapshots };
+    const uname = names.includes("uname")
+      ? (await Deno.readTextFile(`${path}/uname`)).trim()
+      : null;
+    return {
+      path: file,
+      displayName: file,
+      sizeBytes: fst.size,
+      bundleDir: path,
+      snapshots,
+      uname,
+    };
   }
-  return { path, displayName: path, sizeBytes: st.size, bundleDir: null, snapshots: {} };
+  return {
+    path,
+    displayName: path,
+    sizeBytes: st.size,
+    bundleDir: null,
+    snapshots: {},
+    uname: null,
+  };
 }
 
 function openStream(input: TraceInput): ReadableStream<Uint8Array> {
@@ -701,7 +727,7 @@ async function writeReport(
     summary: {
       traceName: input.bundleDir ?? input.displayName,
       traceFormat: `${imp.format}${imp.compression !== "none" ? ` (${imp.compression})` : ""}`,
-      kernelRelease: imp.features.kernel,
+      kernelRelease: input.uname ?? imp.features.kernel,
       firstTsNs: imp.timeNs.first,
       lastTsNs: imp.timeNs.last,
       events: imp.events.total,
