@@ -867,7 +867,9 @@ async function main(): Promise<number> {
     return 0;
   } catch (e) {
     if (
-      e instanceof TraceSyntaxError || e instanceof UserError || e instanceof InvalidArgumentError
+      e instanceof TraceSyntaxError || e instanceof UserError ||
+      e instanceof InvalidArgumentError ||
+      e instanceof CaptureError
     ) {
       console.error(`kmem: ${e.message}`);
       return 2;

@@ -104,3 +104,12 @@ Deno.test("kmem replay --json on a trace without snapshots sizes memory from its
   assert.equal(j.trace.events, 3147);
   assert.equal(j.slab.totals.allocs, 211 + 103);
 });
+
+Deno.test("kmem capture without tracefs access says what to do, exit 2", async () => {
+  // The CLI test subprocess has no --allow-all, so Deno refuses tracefs: the user-facing message
+  // must still be one clear line (as for a non-root user or a kernel without tracefs).
+  const r = await kmem(["capture", "-o", Deno.makeTempDirSync(), "--seconds", "0.1"]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^kmem: no usable tracefs at .*(Mount it|Run kmem capture as root)/);
+  assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
+});
