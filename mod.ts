@@ -178,6 +178,19 @@ export { parseZoneinfo, type ZoneInfo, type ZonePageset } from "./lib/snapshot/z
 export { parseSlabinfo, type SlabInfoRow } from "./lib/snapshot/slabinfo.ts";
 export { parseSnapshotSet, type SnapshotPair, type SnapshotSet } from "./lib/snapshot/bundle.ts";
 export { type BundleLayout, bundleLayout } from "./lib/snapshot/bundle_layout.ts";
+export { parseVmstat, sumVmstat, type Vmstat, vmstatDelta } from "./lib/snapshot/vmstat.ts";
+
+// Validation against the after-snapshots, and recording bundles
+export { formatValidation, validateReplay, type ValidationReport } from "./lib/replay/validate.ts";
+export {
+  captureBundle,
+  CaptureError,
+  type CaptureOptions,
+  type CaptureResult,
+  locateTracefs,
+} from "./lib/capture/tracefs_capture.ts";
+export { SlabPageClassifier } from "./lib/replay/slab_page_classifier.ts";
+export { AllocatorPageProvider } from "./lib/replay/allocator_page_provider.ts";
 
 // Phase 5: metrics
 export {
