@@ -188,7 +188,7 @@ export function presetMachineSpec(arch: ArchName, opts: PresetOptions = {}): Mac
  * ```ts
  * import { machineSpecFromZoneinfo } from "./machine_spec.ts";
  * import { parseZoneinfo } from "../snapshot/zoneinfo.ts";
- * const zi = parseZoneinfo(Deno.readTextFileSync("/work/shared/traces/mixed/before.zoneinfo"));
+ * const zi = parseZoneinfo(Deno.readTextFileSync("../shared/traces/mixed/before.zoneinfo"));
  * machineSpecFromZoneinfo(zi).zones.length; // 3
  * ```
  */

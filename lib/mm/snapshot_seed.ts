@@ -108,7 +108,7 @@ function pcpCounts(m: PageAllocator, snap: SeedSnapshots): Array<[number, number
  * import { machineSpecFromZoneinfo } from "./machine_spec.ts";
  * import { parseZoneinfo } from "../snapshot/zoneinfo.ts";
  * import { parseBuddyinfo } from "../snapshot/buddyinfo.ts";
- * const dir = "/work/shared/traces/mixed/";
+ * const dir = "../shared/traces/mixed/";
  * const zoneinfo = parseZoneinfo(Deno.readTextFileSync(dir + "before.zoneinfo"));
  * const m = new PageAllocator(machineSpecFromZoneinfo(zoneinfo), { initial: "unknown" });
  * seedUnlocated(m, { zoneinfo, buddyinfo: parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo")) });
@@ -190,7 +190,7 @@ function seedPageblockTypes(
  * import { machineSpecFromZoneinfo } from "./machine_spec.ts";
  * import { parseZoneinfo } from "../snapshot/zoneinfo.ts";
  * import { parseBuddyinfo } from "../snapshot/buddyinfo.ts";
- * const dir = "/work/shared/traces/mixed/";
+ * const dir = "../shared/traces/mixed/";
  * const zoneinfo = parseZoneinfo(Deno.readTextFileSync(dir + "before.zoneinfo"));
  * const m = new PageAllocator(machineSpecFromZoneinfo(zoneinfo));
  * seedLayout(m, { zoneinfo, buddyinfo: parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo")) });
