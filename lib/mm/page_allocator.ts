@@ -231,6 +231,21 @@ export class PageAllocator {
   readonly pageblockZone: Uint8Array;
   readonly zones: Zone[];
   readonly stats: AllocatorStats;
+  /**
+   * Called on every emulated migratetype fallback (a would-be mm_page_alloc_extfrag), e.g. to
+   * feed report metrics in policy mode: zone index, requested and fallback order, requested and
+   * fallback migratetype, and whether the pageblock was claimed (retyped) or a block stolen.
+   */
+  onFallback:
+    | ((
+      zone: number,
+      allocOrder: number,
+      fallbackOrder: number,
+      mt: number,
+      fallbackMt: number,
+      claimed: boolean,
+    ) => void)
+    | null = null;
   /** Zone indices per zone type on node 0 … in zonelist order (highest type first). */
   readonly #zonelist: number[];
   #slotPfn: Float64Array;
@@ -1097,7 +1112,15 @@ export class PageAllocator {
     return !this.spec.mobilityGrouping;
   }
 
-  #recordFallback(fallbackOrder: number, mt: number, fallbackMt: number): void {
+  #recordFallback(
+    z: Zone,
+    allocOrder: number,
+    fallbackOrder: number,
+    mt: number,
+    fallbackMt: number,
+    claimed: boolean,
+  ): void {
+    this.onFallback?.(z.index, allocOrder, fallbackOrder, mt, fallbackMt, claimed);
     const s = this.stats;
     s.fallbacks++;
     if (fallbackOrder < this.pageblockOrder) s.fallbacksFragmenting++;
@@ -1117,7 +1140,7 @@ export class PageAllocator {
       const pfn = this.#slotPfn[s]!;
       const got = this.#tryClaimBlock(z, pfn, o, order, mt, fb, flags);
       if (got >= 0) {
-        this.#recordFallback(o, mt, fb);
+        this.#recordFallback(z, order, o, mt, fb, true);
         this.stats.claims++;
         return got;
       }
@@ -1188,7 +1211,7 @@ export class PageAllocator {
       const s = this.#listHead[this.#buddyList(z.index, o, fb)]!;
       const pfn = this.#slotPfn[s]!;
       this.carve(pfn, order);
-      this.#recordFallback(o, mt, fb);
+      this.#recordFallback(z, order, o, mt, fb, false);
       this.stats.steals++;
       return pfn;
     }

@@ -234,6 +234,11 @@ export class PageReplay {
     }
   }
 
+  /** Timestamp of the last call applied (ns); kept while sampling is on. */
+  get lastTsNs(): number {
+    return this.#lastTs;
+  }
+
   /** Applies every call of a batch (rows in timestamp order). `strings` is not needed for pages. */
   apply(batch: CallBatch, strings?: StringTable): void {
     const n = batch.length;

@@ -141,6 +141,22 @@ export async function replayTrace(
       : undefined,
   });
   const provider = slabOnMachine ? new AllocatorPageProvider(pages.machine) : null;
+  if (metrics && mode === "policy") {
+    // The emulator's own fallbacks (faithful mode reports the traced extfrag events instead).
+    const zones = pages.machine.zoneViews;
+    pages.machine.onFallback = (zone, allocOrder, fallbackOrder, mt, fallbackMt, claimed) => {
+      metrics.addFallback({
+        tsNs: pages.lastTsNs,
+        zone: zones[zone]?.name,
+        allocOrder,
+        fallbackOrder,
+        allocMigratetype: mt,
+        fallbackMigratetype: fallbackMt,
+        fragmenting: fallbackOrder < pages.machine.pageblockOrder,
+        changeOwnership: claimed,
+      });
+    };
+  }
   let slab: SlabReplay | null = null;
   let strings: StringTable | null = null;
   const sink = (b: CallBatch, st: StringTable) => {
@@ -188,7 +204,7 @@ export async function replayTrace(
       }
       (slab as SlabReplay).consume(b);
     }
-    if (metrics) perCallMetrics(metrics, b, st, spec);
+    if (metrics) perCallMetrics(metrics, b, st, spec, mode === "policy");
   };
   const imported = await importTrace(input, sink, opts);
   const pageResult = pages.result();
@@ -241,7 +257,13 @@ export async function replayTrace(
 }
 
 /** Per-call metrics: allocation mix, traced fallbacks and failures. */
-function perCallMetrics(m: KmemMetrics, b: CallBatch, st: StringTable, spec: MachineSpec): void {
+function perCallMetrics(
+  m: KmemMetrics,
+  b: CallBatch,
+  st: StringTable,
+  spec: MachineSpec,
+  policy: boolean,
+): void {
   for (let i = 0; i < b.length; i++) {
     const call = b.call[i]!;
     if (call === Call.PAGE_ALLOC) {
@@ -254,7 +276,7 @@ function perCallMetrics(m: KmemMetrics, b: CallBatch, st: StringTable, spec: Mac
           b.order[i]!,
         );
       } else m.addPageAlloc(b.order[i]!, b.mt[i]!, b.gfp[i]!, st.get(b.comm[i]!));
-    } else if (call === Call.FALLBACK) {
+    } else if (call === Call.FALLBACK && !policy) {
       m.addFallback({
         tsNs: b.tsNs[i]!,
         allocOrder: b.order[i]!,

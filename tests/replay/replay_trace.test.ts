@@ -63,3 +63,31 @@ Deno.test("faithful mode keeps the trace's slab pages: nothing delegated", async
   assert.equal(r.slabPages, null);
   assert.equal(r.pages.slabPageCallsDelegated, 0);
 });
+
+Deno.test("report metrics: policy mode reports the emulator's own fallbacks, faithful the traced", async () => {
+  // A 1 GiB machine (DMA + DMA32 only) for the demo workload: the emulator falls back from
+  // Movable pageblocks 48 times (47 Unmovable, 1 Reclaimable), all whole-pageblock claims.
+  const spec = (await import("../../lib/mm/machine_spec.ts")).presetMachineSpec("x86_64", {
+    memoryBytes: 2 ** 30,
+  });
+  const names = [...Deno.readDirSync(DEMO)].filter((e) => e.isFile).map((e) => e.name);
+  const file = await Deno.open(new URL(bundleLayout(names).trace!, DEMO));
+  // As `kmem replay --memory 1GiB`: the real machine's free lists are not used, its slab caches are.
+  const slabinfo = Deno.readTextFileSync(new URL("before.slabinfo", DEMO));
+  const policy = await replayTrace(file.readable, {
+    mode: "policy",
+    spec,
+    metrics: true,
+    snapshots: parseSnapshotSet({ "before.slabinfo": slabinfo }),
+  });
+  assert.deepEqual(policy.pages.fallbacks.byType, {
+    "Unmovable<-Movable": 47,
+    "Reclaimable<-Movable": 1,
+  });
+  const pairs = policy.metrics!.pageblocks.fallbackPairs;
+  const total = pairs.reduce((a, p) => a + p.count, 0);
+  assert.equal(total, 48);
+  // Faithful replay of the same trace: the demo recorded no mm_page_alloc_extfrag at all.
+  const faithful = await replayDemo({ metrics: true });
+  assert.equal(faithful.metrics!.pageblocks.fallbackPairs.length, 0);
+});
