@@ -215,14 +215,25 @@ export function timeSeriesChart(o: TimeSeriesOptions): ChartDef {
     data: csvData(o.table, o.parse),
     config: CONFIG,
   };
-  const spec: VlSpec = o.panels
-    ? {
-      ...base,
-      vconcat: o.panels.values.map((v, i) => unit(`_${i}`, [o.panels!.field, v])),
-      resolve: { scale: { color: "shared" } },
-    }
-    : { ...base, ...unit("") };
+  const spec = withPanels(base, unit, o.panels);
   return { name: o.name, title: o.title, description: o.description, table: o.table, spec };
+}
+
+/**
+ * One chart, or one small chart per panel value (stacked, sharing the colour scale), from a
+ * function that builds a unit spec for a panel filter.
+ */
+function withPanels(
+  base: VlSpec,
+  unit: (suffix: string, panel?: [string, string]) => VlSpec,
+  panels: { field: string; values: readonly string[] } | undefined,
+): VlSpec {
+  if (!panels) return { ...base, ...unit("") };
+  return {
+    ...base,
+    vconcat: panels.values.map((v, i) => unit(`_${i}`, [panels.field, v])),
+    resolve: { scale: { color: "shared" } },
+  };
 }
 
 /** Options of {@linkcode barChart}. */
@@ -362,13 +373,7 @@ export function countOverTimeChart(o: CountOverTimeOptions): ChartDef {
     data: csvData(o.table, { start_s: "number", end_s: "number", count: "number" }),
     config: CONFIG,
   };
-  const spec = o.panels
-    ? {
-      ...base,
-      vconcat: o.panels.values.map((v, i) => unit(`_${i}`, [o.panels!.field, v])),
-      resolve: { scale: { color: "shared" } },
-    }
-    : { ...base, ...unit("") };
+  const spec = withPanels(base, unit, o.panels);
   return { name: o.name, title: o.title, description: o.description, table: o.table, spec };
 }
 
