@@ -8,6 +8,7 @@
 
 import { MIGRATE_TYPE_NAMES } from "../../lib/kernel/constants.ts";
 import { MIXED_DIR } from "../shared_data.ts";
+import type { SlabCallSiteStat } from "../../lib/metrics/slab_metrics.ts";
 
 /** Directory of the real capture. */
 export { MIXED_DIR };
@@ -189,17 +190,7 @@ export async function readMixedPageEvents(): Promise<Map<string, TracePageEvent[
 }
 
 /** Per-call-site slab statistics of the real trace (kmalloc/kmem_cache_alloc vs kfree/kmem_cache_free). */
-export interface TraceSlabSite {
-  callSite: string;
-  cache: string;
-  allocs: number;
-  frees: number;
-  liveObjs: number;
-  liveBytesReq: number;
-  liveBytesAlloc: number;
-  totalWasteBytes: number;
-  oldestLiveTsNs: number;
-}
+export type TraceSlabSite = SlabCallSiteStat;
 
 let cachedSites: TraceSlabSite[] | undefined;
 
