@@ -99,9 +99,14 @@ async function resolveInput(path: string): Promise<TraceInput> {
   };
 }
 
-function openStream(input: TraceInput): ReadableStream<Uint8Array> {
+/** The file's bytes as a stream of 1 MiB chunks; `onBytes` sees the bytes read from disk so far. */
+function openStream(
+  input: TraceInput,
+  onBytes: (n: number) => void = () => {},
+): ReadableStream<Uint8Array> {
   if (input.path === "-") return Deno.stdin.readable;
   let file: Deno.FsFile | null = null;
+  let read = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       file ??= await Deno.open(input.path);
@@ -110,7 +115,11 @@ function openStream(input: TraceInput): ReadableStream<Uint8Array> {
       if (n === null) {
         file.close();
         controller.close();
-      } else controller.enqueue(n === buf.length ? buf : buf.subarray(0, n));
+      } else {
+        read += n;
+        onBytes(read);
+        controller.enqueue(n === buf.length ? buf : buf.subarray(0, n));
+      }
     },
     cancel() {
       file?.close();
@@ -133,7 +142,6 @@ function progressFor(input: TraceInput): { update(bytes: number): void; stop(): 
   bar.start(Math.ceil(total / (1 << 20)), 0);
   let last = 0;
   return {
-    // Compressed input: bytes read from disk are smaller than decompressed bytes; cap at total.
     update(bytes: number) {
       const mib = Math.min(Math.floor(bytes / (1 << 20)), Math.ceil(total / (1 << 20)));
       if (mib !== last) {
@@ -164,13 +172,12 @@ async function runImport(
 ): Promise<ImportSummary> {
   const progress = progressFor(input);
   try {
-    return await importTrace(openStream(input), sink, {
+    // Progress counts bytes read from disk, so compressed input is measured against its size.
+    return await importTrace(openStream(input, (n) => progress.update(n)), sink, {
       file: input.displayName,
       format: (flags.format ?? "auto") as ImportOptions["format"],
       strict: flags.strict ?? false,
       buffer: flags.buffer,
-      // Progress counts compressed bytes for compressed files: good enough for an ETA.
-      onProgress: (n) => progress.update(Math.min(n, input.sizeBytes ?? n)),
       ...extra,
     });
   } finally {
@@ -489,7 +496,7 @@ async function runReplay(
   const { spec, snapshots, notes } = await machineFor(input, flags);
   const progress = progressFor(input);
   try {
-    const r = await replayTrace(openStream(input), {
+    const r = await replayTrace(openStream(input, (n) => progress.update(n)), {
       file: input.displayName,
       format: (flags.format ?? "auto") as ImportOptions["format"],
       strict: flags.strict ?? false,
@@ -500,7 +507,6 @@ async function runReplay(
       slubMaxOrder: flags.slubMaxOrder,
       slubMinObjects: flags.slubMinObjects,
       slubMinOrder: flags.slubMinOrder,
-      onProgress: (n) => progress.update(n),
       ...extra,
     });
     return { r, notes, input };
