@@ -11,9 +11,13 @@
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 
-/** One-entry caches: how many, and the longest key each holds. */
-const LAST_SLOTS = 64;
-const LAST_BYTES = 64;
+/** Direct-mapped cache in front of the table: entries, and the longest key an entry holds. */
+const CACHE_SLOTS = 256;
+const CACHE_BYTES = 64;
+/** Odd multiplier (golden ratio, 32-bit) that spreads the sampled bytes over the cache index. */
+const CACHE_MIX = 0x9e3779b1;
+/** Bits of a 32-bit product that index the cache (its top 8 bits for 256 entries). */
+const CACHE_SHIFT = 24;
 
 /** Distinct keys kept at most; past this, values are computed on every call (bounded memory). */
 const MAX_KEYS = 1 << 20;
@@ -45,12 +49,12 @@ export class ByteInterner {
   #poolLen = 0;
   #count = 0;
   /**
-   * The last key and value per caller-chosen slot (e.g. per event kind): the same text often
-   * repeats on the next line of the same kind, and is then found by one comparison.
+   * Recently seen keys, indexed by a few sampled bytes and the length: most lookups find their key
+   * here with one comparison, without hashing it in full. A wrong entry just fails the comparison.
    */
-  #last = new Uint8Array(LAST_SLOTS * LAST_BYTES);
-  #lastLen = new Int32Array(LAST_SLOTS).fill(-1);
-  #lastValue = new Float64Array(LAST_SLOTS);
+  #cache = new Uint8Array(CACHE_SLOTS * CACHE_BYTES);
+  #cacheLen = new Int32Array(CACHE_SLOTS).fill(-1);
+  #cacheValue = new Float64Array(CACHE_SLOTS);
 
   constructor(make: (buf: Uint8Array, start: number, end: number) => number, slots = 1024) {
     this.#make = make;
@@ -66,25 +70,27 @@ export class ByteInterner {
   }
 
   /**
-   * The value for `buf[start, end)`, computing and storing it on first sight. `slot` picks the
-   * one-entry cache checked first (e.g. the event kind).
+   * The value for `buf[start, end)`, computing and storing it on first sight. `slot` is a hint
+   * kept for callers (e.g. the event kind); the cache now picks its entry from the key itself.
    */
-  get(buf: Uint8Array, start: number, end: number, slot = 0): number {
+  get(buf: Uint8Array, start: number, end: number, _slot = 0): number {
     const len = end - start;
-    const last = this.#last;
-    const sl = slot & (LAST_SLOTS - 1); // slots only speed things up: sharing one is harmless
-    const at = sl * LAST_BYTES;
-    if (len === this.#lastLen[sl]) {
+    if (len <= 0 || len > CACHE_BYTES) return this.#lookup(buf, start, end);
+    const q = len >> 2;
+    const sample = buf[start]! | buf[start + q]! << 8 | buf[end - 1 - q]! << 16 |
+      buf[end - 1]! << 24;
+    const at = Math.imul(sample ^ len, CACHE_MIX) >>> CACHE_SHIFT;
+    const cache = this.#cache;
+    const base = at * CACHE_BYTES;
+    if (len === this.#cacheLen[at]) {
       let j = 0;
-      while (j < len && last[at + j] === buf[start + j]) j++;
-      if (j === len) return this.#lastValue[sl]!;
+      while (j < len && cache[base + j] === buf[start + j]) j++;
+      if (j === len) return this.#cacheValue[at]!;
     }
     const v = this.#lookup(buf, start, end);
-    if (len <= LAST_BYTES) {
-      for (let j = 0; j < len; j++) last[at + j] = buf[start + j]!;
-      this.#lastLen[sl] = len;
-      this.#lastValue[sl] = v;
-    }
+    for (let j = 0; j < len; j++) cache[base + j] = buf[start + j]!;
+    this.#cacheLen[at] = len;
+    this.#cacheValue[at] = v;
     return v;
   }
 
