@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { PageblockMetrics } from "../../lib/metrics/pageblock_metrics.ts";
 import {
+  fallbackOfExtfrag,
   MIXED_FIRST_TS_NS,
   MIXED_LAST_TS_NS,
   readMixedPageEvents,
@@ -30,16 +31,7 @@ Deno.test("the three real mm_page_alloc_extfrag events: Unmovable from Movable, 
   const p = new PageblockMetrics();
   p.setOrigin(MIXED_FIRST_TS_NS);
   for (const e of events) {
-    p.addFallback({
-      tsNs: e.tsNs,
-      allocOrder: Number(e.fields.get("alloc_order")),
-      fallbackOrder: Number(e.fields.get("fallback_order")),
-      allocMigratetype: Number(e.fields.get("alloc_migratetype")),
-      fallbackMigratetype: Number(e.fields.get("fallback_migratetype")),
-      fragmenting: e.fields.get("fragmenting") === "1",
-      changeOwnership: e.fields.get("change_ownership") === "1",
-      comm: e.comm,
-    });
+    p.addFallback(fallbackOfExtfrag(e));
   }
   const r = p.finish();
   assert.deepEqual(r.fallbackPairs, [

@@ -9,6 +9,7 @@
 import { MIGRATE_TYPE_NAMES } from "../../lib/kernel/constants.ts";
 import { MIXED_DIR } from "../shared_data.ts";
 import type { SlabCallSiteStat } from "../../lib/metrics/slab_metrics.ts";
+import type { FallbackEvent } from "../../lib/metrics/pageblock_metrics.ts";
 
 /** Directory of the real capture. */
 export { MIXED_DIR };
@@ -135,6 +136,20 @@ export interface TracePageEvent {
   tsNs: number;
   comm: string;
   fields: Map<string, string>;
+}
+
+/** The FallbackEvent of one traced `mm_page_alloc_extfrag` line (fields as printed). */
+export function fallbackOfExtfrag(e: TracePageEvent): FallbackEvent {
+  return {
+    tsNs: e.tsNs,
+    allocOrder: Number(e.fields.get("alloc_order")),
+    fallbackOrder: Number(e.fields.get("fallback_order")),
+    allocMigratetype: Number(e.fields.get("alloc_migratetype")),
+    fallbackMigratetype: Number(e.fields.get("fallback_migratetype")),
+    fragmenting: e.fields.get("fragmenting") === "1",
+    changeOwnership: e.fields.get("change_ownership") === "1",
+    comm: e.comm,
+  };
 }
 
 let cachedText: string | undefined;

@@ -16,6 +16,7 @@ import { PAGEBLOCK_ABSENT, type PageblockMap } from "../../lib/metrics/pageblock
 import { ZoneEventKind } from "../../lib/metrics/zone_metrics.ts";
 import type { ReportInput } from "../../lib/report/report_input.ts";
 import {
+  fallbackOfExtfrag,
   MIXED_DIR,
   MIXED_FIRST_TS_NS,
   MIXED_LAST_TS_NS,
@@ -186,16 +187,7 @@ export async function buildFixtureInput(o: FixtureOptions = {}): Promise<ReportI
   const extfrag = pageEvents.get("mm_page_alloc_extfrag")!;
   const retyped: number[] = [];
   for (const e of extfrag) {
-    metrics.addFallback({
-      tsNs: e.tsNs,
-      allocOrder: Number(e.fields.get("alloc_order")),
-      fallbackOrder: Number(e.fields.get("fallback_order")),
-      allocMigratetype: Number(e.fields.get("alloc_migratetype")),
-      fallbackMigratetype: Number(e.fields.get("fallback_migratetype")),
-      fragmenting: e.fields.get("fragmenting") === "1",
-      changeOwnership: e.fields.get("change_ownership") === "1",
-      comm: e.comm,
-    });
+    metrics.addFallback(fallbackOfExtfrag(e));
     retyped.push(parseInt(e.fields.get("pfn")!, 16));
   }
   // Synthetic fragmenting fallbacks during the pressure episode.

@@ -6,7 +6,7 @@ import { EventBatch, EventFlag, ptrHex } from "../../lib/trace/event_batch.ts";
 import { Ev, EVENT_NAMES } from "../../lib/trace/event_kind.ts";
 import { StringTable } from "../../lib/trace/string_table.ts";
 import { isTraceDat, TraceDatReader } from "../../lib/trace/tracedat_reader.ts";
-import { MIXED_DIR } from "../shared_data.ts";
+import { MIXED_DIR, MIXED_EVENT_COUNTS } from "../shared_data.ts";
 
 const SMALL_V7 = new URL("../../traces/small-6.18.dat", import.meta.url);
 const SMALL_V6 = new URL("../../traces/small-6.18-v6.dat.gz", import.meta.url);
@@ -226,21 +226,7 @@ Deno.test("rss_stat and slab rows fill the columns the EventBatch doc names", ()
 
 // ---- the shared capture -------------------------------------------------------------------------
 
-const EXPECTED_MIXED: Record<string, number> = {
-  kmem_cache_alloc: 309840,
-  kmem_cache_free: 234435,
-  mm_page_alloc: 128433,
-  mm_page_free: 126031,
-  kfree: 110219,
-  mm_page_free_batched: 99195,
-  kmalloc: 35678,
-  mm_page_pcpu_drain: 10952,
-  mm_page_alloc_zone_locked: 9995,
-  free_vmap_area_noflush: 286,
-  alloc_vmap_area: 285,
-  mm_compaction_kcompactd_sleep: 6,
-  mm_page_alloc_extfrag: 3,
-};
+const EXPECTED_MIXED = MIXED_EVENT_COUNTS;
 
 Deno.test("mixed capture: trace.dat (v7) and trace-v6.dat give the same event sequence", () => {
   const v7 = new TraceDatReader(Deno.readFileSync(`${MIXED}/trace.dat`));
