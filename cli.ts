@@ -244,40 +244,83 @@ function printDiagnostics(
   for (const e of d.examples.slice(0, 10)) out.push(`    line ${e.line}: ${e.message}`);
 }
 
-/** One row per call for `kmem import` (CSV and NDJSON share it). */
-function callRow(b: CallBatch, i: number, strings: StringTable): Record<string, unknown> {
+/** Column names of `kmem import` rows (CSV header and NDJSON keys). */
+const CALL_COLUMNS = [
+  "tsNs",
+  "cpu",
+  "pid",
+  "comm",
+  "call",
+  "event",
+  "pfn",
+  "order",
+  "migratetype",
+  "gfp",
+  "gfpFlags",
+  "flags",
+  "ptr",
+  "bytesReq",
+  "bytesAlloc",
+  "callSite",
+  "name",
+  "node",
+  "zone",
+  "a",
+  "b",
+  "c",
+  "d",
+  "source",
+] as const;
+
+const gfpNames = new Map<number, string>();
+
+/** One row per call for `kmem import`, in {@linkcode CALL_COLUMNS} order. */
+function callRow(b: CallBatch, i: number, strings: StringTable): unknown[] {
   const zone = b.zone[i]!;
   const mt = b.mt[i]!;
-  return {
-    tsNs: b.tsNs[i],
-    cpu: b.cpu[i],
-    pid: b.pid[i],
-    comm: strings.get(b.comm[i]!),
-    call: CALL_NAMES[b.call[i]!],
-    event: EVENT_NAMES[b.kind[i]!],
-    pfn: b.pfn[i],
-    order: b.order[i],
-    migratetype: mt >= 0 ? (MIGRATE_TYPE_NAMES[mt] ?? mt) : "",
-    gfp: b.gfp[i] ? `0x${b.gfp[i]!.toString(16)}` : "",
-    gfpFlags: b.gfp[i] ? formatGfp(b.gfp[i]!) : "",
-    flags: b.flags[i],
-    ptr: b.ptrHi[i] || b.ptrLo[i] ? ptrHex(b, i) : "",
-    bytesReq: b.bytesReq[i],
-    bytesAlloc: b.bytesAlloc[i],
-    callSite: strings.get(b.callSite[i]!),
-    name: strings.get(b.name[i]!),
-    node: b.node[i],
-    zone: zone >= 0 ? (ZONE_NAMES[zone] ?? zone) : "",
-    a: b.a[i],
-    b: b.b[i],
-    c: b.c[i],
-    d: b.d[i],
-    source: b.source[i],
-  };
+  const gfp = b.gfp[i]!;
+  let gfpFlags = "";
+  if (gfp) {
+    gfpFlags = gfpNames.get(gfp) ?? formatGfp(gfp);
+    if (gfpNames.size < 4096) gfpNames.set(gfp, gfpFlags);
+  }
+  return [
+    b.tsNs[i],
+    b.cpu[i],
+    b.pid[i],
+    strings.get(b.comm[i]!),
+    CALL_NAMES[b.call[i]!],
+    EVENT_NAMES[b.kind[i]!],
+    b.pfn[i],
+    b.order[i],
+    mt >= 0 ? (MIGRATE_TYPE_NAMES[mt] ?? mt) : "",
+    gfp ? `0x${gfp.toString(16)}` : "",
+    gfpFlags,
+    b.flags[i],
+    b.ptrHi[i] || b.ptrLo[i] ? ptrHex(b, i) : "",
+    b.bytesReq[i],
+    b.bytesAlloc[i],
+    strings.get(b.callSite[i]!),
+    strings.get(b.name[i]!),
+    b.node[i],
+    zone >= 0 ? (ZONE_NAMES[zone] ?? zone) : "",
+    b.a[i],
+    b.b[i],
+    b.c[i],
+    b.d[i],
+    b.source[i],
+  ];
 }
 
-async function writeAll(w: WritableStreamDefaultWriter<Uint8Array>, text: string): Promise<void> {
-  await w.write(new TextEncoder().encode(text));
+const encoder = new TextEncoder();
+
+/**
+ * Writes all of `text` before returning: the sink that calls it is synchronous, so this is
+ * what keeps a fast parser from queueing the whole output in memory.
+ */
+function writeAllSync(target: { writeSync(p: Uint8Array): number }, text: string): void {
+  const bytes = encoder.encode(text);
+  for (let off = 0; off < bytes.length;) off += target.writeSync(bytes.subarray(off));
 }
 
 const program = new Command();
@@ -328,20 +371,19 @@ program
     const file = out === "-"
       ? null
       : await Deno.open(out, { write: true, create: true, truncate: true });
-    const writer = (file ? file.writable : Deno.stdout.writable).getWriter();
+    const target = file ?? Deno.stdout;
     let header = true;
-    let pending: Promise<void> = Promise.resolve();
     const s = await runImport(input, flags, (b, strings) => {
-      const rows: Record<string, unknown>[] = new Array(b.length);
+      const rows: unknown[][] = new Array(b.length);
       for (let i = 0; i < b.length; i++) rows[i] = callRow(b, i, strings);
       const text = csv
-        ? Papa.unparse(rows, { header }) + "\r\n"
-        : rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+        ? Papa.unparse({ fields: [...CALL_COLUMNS], data: rows }, { header }) + "\r\n"
+        : rows.map((r) => JSON.stringify(Object.fromEntries(CALL_COLUMNS.map((c, k) => [c, r[k]]))))
+          .join("\n") + "\n";
       header = false;
-      pending = pending.then(() => writeAll(writer, text));
+      writeAllSync(target, text);
     });
-    await pending;
-    await writer.close();
+    file?.close();
     const o: string[] = [];
     o.push(
       `${s.calls.total} calls from ${s.events.total} events (${s.format}) → ${
