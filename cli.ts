@@ -11,7 +11,7 @@ import { CALL_NAMES } from "./lib/calls/call_kind.ts";
 import type { CallBatch } from "./lib/calls/call_batch.ts";
 import { formatGfp } from "./lib/kernel/gfp_flags.ts";
 import { MIGRATE_TYPE_NAMES, ZONE_NAMES } from "./lib/kernel/constants.ts";
-import { MmInvariantError, TraceSyntaxError } from "./lib/trace/diagnostics.ts";
+import { InputError, MmInvariantError, TraceSyntaxError } from "./lib/trace/diagnostics.ts";
 import { EVENT_NAMES } from "./lib/trace/event_kind.ts";
 import { ptrHex } from "./lib/trace/event_batch.ts";
 import type { StringTable } from "./lib/trace/string_table.ts";
@@ -917,7 +917,7 @@ async function main(): Promise<number> {
     if (
       e instanceof TraceSyntaxError || e instanceof UserError ||
       e instanceof InvalidArgumentError ||
-      e instanceof CaptureError
+      e instanceof CaptureError || e instanceof InputError
     ) {
       console.error(`kmem: ${e.message}`);
       return 2;

@@ -58,6 +58,7 @@ export { StringTable } from "./lib/trace/string_table.ts";
 export {
   type Diagnostic,
   DiagnosticLog,
+  InputError,
   MmInvariantError,
   TraceSyntaxError,
 } from "./lib/trace/diagnostics.ts";

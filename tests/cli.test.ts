@@ -113,3 +113,9 @@ Deno.test("kmem capture without tracefs access says what to do, exit 2", async (
   assert.match(r.stderr, /^kmem: no usable tracefs at .*(Mount it|Run kmem capture as root)/);
   assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);
 });
+
+Deno.test("kmem stats --buffer with a name the trace.dat lacks lists the buffers it has", async () => {
+  const r = await kmem(["stats", "--buffer", "nope", SMALL_DAT]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^kmem: .*small-6\.18\.dat: no buffer "nope"; the file has "", "krtest"/);
+});

@@ -50,6 +50,23 @@ export class TraceSyntaxError extends SyntaxError {
 }
 
 /**
+ * Input that is well-formed but cannot be used as asked, e.g. a trace.dat instance name that
+ * the file does not contain. The message names the file and what it has instead.
+ *
+ * @example
+ * ```ts
+ * import { InputError } from "./diagnostics.ts";
+ * new InputError('t.dat: no buffer "x"; the file has ""').message;
+ * ```
+ */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InputError";
+  }
+}
+
+/**
  * A broken invariant of the emulated memory manager (raised only in strict mode, or when the
  * emulator itself is wrong).
  */

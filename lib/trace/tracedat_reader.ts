@@ -27,7 +27,7 @@
 import { decompress as zstdDecompress } from "fzstd";
 import * as zlib from "node:zlib";
 import { ZONE_NAMES } from "../kernel/constants.ts";
-import { DiagnosticLog, TraceSyntaxError } from "./diagnostics.ts";
+import { DiagnosticLog, InputError, TraceSyntaxError } from "./diagnostics.ts";
 import { DEFAULT_BATCH_ROWS, EventBatch, EventFlag } from "./event_batch.ts";
 import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "./event_kind.ts";
 import { type ChunkCodec, CpuCursor, CursorItem, type PageLayout } from "./ring_buffer_page.ts";
@@ -908,7 +908,7 @@ export class TraceDatReader {
     if (name !== undefined) {
       const b = this.bufferInfo.find((x) => x.name === name);
       if (!b) {
-        throw new RangeError(
+        throw new InputError(
           `${this.#file}: no buffer "${name}"; the file has ${
             this.buffers.map((n) => JSON.stringify(n)).join(", ")
           }`,
