@@ -768,7 +768,7 @@ async function writeReport(
   const { r, notes, input } = await runReplay(trace, flags, { metrics: true });
   const name = (input.bundleDir ?? input.path).replace(/\/+$/, "").split("/").pop()!
     .replace(/\.(gz|zst)$/, "").replace(/\.(txt|dat)$/, "");
-  const dir = outDir ?? `reports/${name}`;
+  const dir = outDir ?? `reports/${input.path === "-" ? "stdin" : name}`;
   const imp = r.import;
   const desyncs = Object.values(r.pages.desyncs).reduce((a, n) => a + n, 0);
   const { files } = await buildReport({
