@@ -21,6 +21,7 @@
 
 import { MIGRATE_TYPE_NAMES } from "../kernel/constants.ts";
 import type { SnapshotSet } from "../snapshot/bundle.ts";
+import type { SlabSysfsRow } from "../snapshot/slab_sysfs.ts";
 import { sumVmstat, type Vmstat, vmstatDelta } from "../snapshot/vmstat.ts";
 import { DESYNC_KINDS } from "./page_replay.ts";
 import type { ReplayTraceResult } from "./replay_trace.ts";
@@ -84,6 +85,12 @@ export interface SlabValidation {
   before: number | null;
   /** Frees the trace did not show, implied by a live pointer allocated again (see slab replay). */
   impliedFrees: number;
+  /**
+   * Change, after − before, of the objects in slabs held by CPUs (`cpu_slabs · objs_per_slab`
+   * of before/after.slab_sysfs): slabinfo counts all of them active, allocated or not. Null
+   * without both slab_sysfs snapshots.
+   */
+  cpuHeldDelta: number | null;
 }
 
 /** One line of the error budget: something the trace does not show, estimated. */
@@ -206,6 +213,8 @@ export function validateReplay(
   if (result.slab && after.slabinfo) {
     const rows = new Map(result.slab.caches.map((c) => [c.name, c]));
     const beforeRows = new Map((before?.slabinfo ?? []).map((r) => [r.name, r]));
+    const sysB = new Map((before?.slabSysfs ?? []).map((r) => [r.name, r]));
+    const sysA = new Map((after.slabSysfs ?? []).map((r) => [r.name, r]));
     for (const a of after.slabinfo) {
       const p = rows.get(a.name);
       const bRow = beforeRows.get(a.name);
@@ -222,6 +231,7 @@ export function validateReplay(
         traced: p !== undefined && p.allocs + p.frees > 0,
         before: bRow?.activeObjs ?? null,
         impliedFrees: p?.impliedFrees ?? 0,
+        cpuHeldDelta: cpuHeldDelta(sysB.get(a.name), sysA.get(a.name), a.objsPerSlab),
       });
     }
     slab.sort((x, y) => y.activeObjs.actual - x.activeObjs.actual);
@@ -243,7 +253,10 @@ export function validateReplay(
     slab,
     desyncs,
     lost: { ...pages.lost },
-    errorBudget: errorBudget(result, zones, after, before),
+    errorBudget: [
+      ...errorBudget(result, zones, after, before),
+      ...cpuHeldBudget(slab, after, before),
+    ],
     targets: {
       freePagesWithin0_5pct: zones.every((z) =>
         Math.abs(z.freePages.errorPct) <= TARGET_FREE_PAGES_PCT
@@ -254,6 +267,21 @@ export function validateReplay(
       ),
     },
   };
+}
+
+/**
+ * Objects of CPU-held slabs (cpu slabs + cpu-partial slabs, `cpu_slabs` in sysfs), after −
+ * before. mm/slub.c counts `objects` (= slabinfo active_objs) as nr_objs − free objects on node
+ * partial slabs, so every object of a CPU-held slab is "active", allocated or free.
+ */
+function cpuHeldDelta(
+  b: SlabSysfsRow | undefined,
+  a: SlabSysfsRow | undefined,
+  slabinfoObjsPerSlab: number,
+): number | null {
+  if (b?.cpuSlabs === undefined || a?.cpuSlabs === undefined) return null;
+  const objs = a.objsPerSlab ?? b.objsPerSlab ?? slabinfoObjsPerSlab;
+  return (a.cpuSlabs - b.cpuSlabs) * objs;
 }
 
 /**
@@ -439,6 +467,75 @@ function errorBudget(
   return out;
 }
 
+/**
+ * One line per flagged cache whose CPU-held slabs changed between the slab_sysfs snapshots.
+ * error = predicted − actual = −(Δ free objects counted active), and the free share of a
+ * CPU-held slab is not exported: the estimate takes half of {@linkcode SlabValidation.cpuHeldDelta}
+ * (mm/slub.c slabs_cpu_partial_show's "approximate half-full slabs"), bounds ±the whole.
+ */
+function cpuHeldBudget(
+  slab: SlabValidation[],
+  after: SnapshotSet,
+  before?: SnapshotSet,
+): ErrorBudgetLine[] {
+  if (!before?.slabSysfs || !after.slabSysfs) {
+    return slab.some((s) => s.flagged)
+      ? [{
+        item: "slab: free objects of per-CPU slabs/sheaves counted active",
+        estimate: null,
+        unit: "objects",
+        basis: "needs before.slab_sysfs and after.slab_sysfs (kmem capture writes them)",
+      }]
+      : [];
+  }
+  const sysA = new Map(after.slabSysfs.map((r) => [r.name, r]));
+  const sysB = new Map(before.slabSysfs.map((r) => [r.name, r]));
+  const out: ErrorBudgetLine[] = [];
+  for (const s of slab) {
+    if (!s.flagged || s.cpuHeldDelta === null) continue;
+    const off = Math.abs(s.activeObjs.errorPct) > TARGET_SLAB_PCT;
+    if (s.cpuHeldDelta === 0 && !off) continue; // nothing moved, nothing to explain
+    const b = sysB.get(s.name)!;
+    const a = sysA.get(s.name)!;
+    const err = s.activeObjs.predicted - s.activeObjs.actual;
+    const explained = cpuHeldExplained(s.cpuHeldDelta);
+    const sheaf = a.sheafCapacity ?? 0;
+    out.push({
+      item: `slab ${s.name}: ${signed(s.cpuHeldDelta)} objects moved into per-CPU slabs`,
+      estimate: s.cpuHeldDelta,
+      unit: "objects",
+      basis:
+        `cpu_slabs ${b.cpuSlabs}→${a.cpuSlabs} (cpu-partial ${b.cpuPartialSlabs ?? "?"}→${
+          a.cpuPartialSlabs ?? "?"
+        }), all counted active; free share unknown, half-full estimate explains ${
+          signed(explained)
+        } (bounds ${signed(-Math.abs(s.cpuHeldDelta))}…${signed(Math.abs(s.cpuHeldDelta))}) of ` +
+        `the error ${signed(err)}, residual ${signed(err - explained)}` +
+        (sheaf > 0
+          ? `; sheaves of ${sheaf} objects also count as active and are not exported`
+          : ""),
+    });
+  }
+  return out;
+}
+
+/**
+ * The part of a slab cache's error (predicted − actual active objects) that a change of
+ * CPU-held capacity explains under the kernel's half-full assumption: the replay does not see
+ * objects sitting free in CPU-held slabs, so more of them lowers actual against predicted.
+ *
+ * @example
+ * ```ts
+ * import { cpuHeldExplained } from "./validate.ts";
+ * cpuHeldExplained(42); // -21: two more 21-object slabs held by CPUs, half of them free
+ * ```
+ */
+export function cpuHeldExplained(cpuHeldDelta: number): number {
+  return -Math.round(cpuHeldDelta / 2);
+}
+
+const signed = (n: number) => `${n >= 0 ? "+" : ""}${n}`;
+
 function managedGrowth(after: SnapshotSet, before?: SnapshotSet): number {
   if (!before?.zoneinfo || !after.zoneinfo) return 0;
   let g = 0;
@@ -523,7 +620,7 @@ export function formatValidation(report: ValidationReport): string {
     o.push(
       `  ${"cache".padEnd(28)} ${"before".padStart(9)} ${"predicted".padStart(10)} ${
         "actual".padStart(9)
-      } ${"error".padStart(9)} ${"implied frees".padStart(14)}`,
+      } ${"error".padStart(9)} ${"implied frees".padStart(14)} ${"cpu-held Δ".padStart(11)}`,
     );
     const shown = [...bad, ...flagged.filter((s) => !bad.includes(s)).slice(0, 12)];
     for (const s of shown) {
@@ -532,7 +629,9 @@ export function formatValidation(report: ValidationReport): string {
           s.name.slice(0, 28).padEnd(28)
         } ${String(s.before ?? "-").padStart(9)} ${String(s.activeObjs.predicted).padStart(10)} ${
           String(s.activeObjs.actual).padStart(9)
-        } ${fmtPct(s.activeObjs.errorPct).padStart(9)} ${String(s.impliedFrees).padStart(14)}`,
+        } ${fmtPct(s.activeObjs.errorPct).padStart(9)} ${String(s.impliedFrees).padStart(14)} ${
+          String(s.cpuHeldDelta === null ? "-" : signed(s.cpuHeldDelta)).padStart(11)
+        }`,
       );
     }
   }

@@ -8,6 +8,7 @@
 import { type BuddyInfoRow, parseBuddyinfo } from "./buddyinfo.ts";
 import { type PagetypeInfo, parsePagetypeinfo } from "./pagetypeinfo.ts";
 import { parseSlabinfo, type SlabInfoRow } from "./slabinfo.ts";
+import { parseSlabSysfs, type SlabSysfsRow } from "./slab_sysfs.ts";
 import { parseZoneinfo, type ZoneInfo } from "./zoneinfo.ts";
 import { parseVmstat, type Vmstat } from "./vmstat.ts";
 
@@ -19,6 +20,8 @@ export interface SnapshotSet {
   slabinfo?: SlabInfoRow[];
   /** /proc/vmstat counters (event counters such as pgalloc_*, pgfree, compact_*). */
   vmstat?: Vmstat;
+  /** /sys/kernel/slab per-cache occupancy (`slab_sysfs`, written by `kmem capture`). */
+  slabSysfs?: SlabSysfsRow[];
 }
 
 /** Snapshots taken before and after the capture, plus names that were not recognised. */
@@ -29,7 +32,14 @@ export interface SnapshotPair {
   ignored: string[];
 }
 
-const KINDS = ["buddyinfo", "pagetypeinfo", "zoneinfo", "slabinfo", "vmstat"] as const;
+const KINDS = [
+  "buddyinfo",
+  "pagetypeinfo",
+  "zoneinfo",
+  "slabinfo",
+  "vmstat",
+  "slab_sysfs",
+] as const;
 const KEY = /(?:^|[\\/])(before|after)\.(\w+)$/;
 
 /**
@@ -72,6 +82,9 @@ export function parseSnapshotSet(texts: Record<string, string>): SnapshotPair {
         break;
       case "vmstat":
         set.vmstat = parseVmstat(text, key);
+        break;
+      case "slab_sysfs":
+        set.slabSysfs = parseSlabSysfs(text, key);
         break;
     }
   }

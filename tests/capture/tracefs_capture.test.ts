@@ -41,6 +41,8 @@ Deno.test({
     const names = [...r.files.keys()].sort();
     const expected = [
       ...SNAPSHOT_FILES.flatMap((f) => [`after.${f}`, `before.${f}`]),
+      "after.slab_sysfs",
+      "before.slab_sysfs",
       "stats",
       "trace.txt",
       "uname",
@@ -55,7 +57,7 @@ Deno.test({
     // The layout resolver picks trace.dat (or the text) and every snapshot.
     const layout = bundleLayout(names);
     assert.equal(layout.trace, r.stats.traceDat ? "trace.dat" : "trace.txt");
-    assert.equal(layout.snapshots.length, 2 * SNAPSHOT_FILES.length);
+    assert.equal(layout.snapshots.length, 2 * SNAPSHOT_FILES.length + 2);
     // Snapshots parse; the zones are the same before and after.
     const texts: Record<string, string> = {};
     for (const n of layout.snapshots) texts[n] = r.files.get(n) as string;
@@ -65,6 +67,13 @@ Deno.test({
       s.before.buddyinfo!.map((z) => z.zone),
     );
     assert.ok(s.after.vmstat!.pgfree! >= s.before.vmstat!.pgfree!);
+    // slab_sysfs: one line per slabinfo cache; objs_per_slab is slabinfo's objperslab.
+    for (const when of ["before", "after"] as const) {
+      const info = s[when].slabinfo!;
+      const sys = new Map(s[when].slabSysfs!.map((r) => [r.name, r]));
+      assert.deepEqual([...sys.keys()], info.map((r) => r.name));
+      for (const r of info) assert.equal(sys.get(r.name)!.objsPerSlab, r.objsPerSlab, r.name);
+    }
     // stats: "== cpuN" sections, per-CPU entries add up to the text's events.
     const stats = r.files.get("stats") as string;
     assert.equal(stats.match(/^== cpu\d+$/gm)!.length, r.stats.perCpu.length);

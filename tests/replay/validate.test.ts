@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { replayTrace } from "../../lib/replay/replay_trace.ts";
-import { errorPct, formatValidation, validateReplay } from "../../lib/replay/validate.ts";
+import {
+  cpuHeldExplained,
+  errorPct,
+  formatValidation,
+  validateReplay,
+} from "../../lib/replay/validate.ts";
 import { parseSnapshotSet, type SnapshotPair } from "../../lib/snapshot/bundle.ts";
 import { bundleLayout } from "../../lib/snapshot/bundle_layout.ts";
 
@@ -148,4 +153,58 @@ Deno.test("validate: one zone-growth block, ±1 block slack and the 0.5 % page t
   const off2 = validateReplay(r, { buddyinfo: [{ node: 0, zone: "DMA32", freeBlocks: row(3) }] });
   assert.equal(off2.targets.freeBlocksWithin5pct, false);
   assert.equal(budget(off2, "unexplained, DMA32"), 1024 - 3072);
+});
+
+Deno.test("validate: slab_sysfs budget — vm_area_struct of a real fork-loop capture", async () => {
+  // before/after.slabinfo and slab_sysfs rows of a `kmem capture` of 300 × /bin/true
+  // (Linux 6.18.44, 2 CPUs). The trace's vm_area_struct traffic netted +63 objects; slabinfo
+  // moved 0 while the CPUs gave back 7 slabs (cpu_slabs 13 → 6, 147 objects counted active).
+  const info = (active: number) =>
+    "slabinfo - version: 2.1\n" +
+    `vm_area_struct      ${active}   1491    192   21    1 : tunables    0    0    0 : ` +
+    "slabdata     71     71      0\n";
+  const snapshots = parseSnapshotSet({
+    "before.slabinfo": info(1236),
+    "after.slabinfo": info(1236),
+    "before.slab_sysfs":
+      "vm_area_struct objects=1236 objects_partial=165 partial=20 cpu_slabs=13 " +
+      "slabs_cpu_partial=115(11) objs_per_slab=21 sheaf_capacity=32\n",
+    "after.slab_sysfs": "vm_area_struct objects=1236 objects_partial=165 partial=20 cpu_slabs=6 " +
+      "slabs_cpu_partial=42(4) objs_per_slab=21 sheaf_capacity=32\n",
+  });
+  const lines = Array.from(
+    { length: 63 },
+    (_, i) =>
+      `  sh-2142 [000] ..... 1.${String(100 + i).padStart(6, "0")}: kmem_cache_alloc: ` +
+      `call_site=vm_area_alloc+0x1a/0x80 ptr=${
+        (0xff00 + i * 0xc0).toString(16).padStart(16, "0")
+      } ` +
+      "name=vm_area_struct bytes_req=192 bytes_alloc=192 gfp_flags=GFP_KERNEL node=-1 accounted=true\n",
+  ).join("");
+  const r = await replayTrace(ReadableStream.from([new TextEncoder().encode(lines)]), {
+    memoryBytes: 2 ** 30,
+    snapshots,
+  });
+  const v = validateReplay(r, snapshots.after, snapshots.before);
+  const vma = v.slab.find((s) => s.name === "vm_area_struct")!;
+  assert.deepEqual(vma.activeObjs, { predicted: 1299, actual: 1236, errorPct: 100 * 63 / 1236 });
+  // (6 − 13) cpu-held slabs × 21 objects.
+  assert.equal(vma.cpuHeldDelta, -147);
+  const line = v.errorBudget.find((l) => l.item.startsWith("slab vm_area_struct"))!;
+  assert.equal(line.item, "slab vm_area_struct: -147 objects moved into per-CPU slabs");
+  assert.equal(line.estimate, -147);
+  // Half of the 147 freed-up objects assumed free (mm/slub.c's half-full estimate): +73 of
+  // the +63 error explained, −10 left.
+  assert.equal(cpuHeldExplained(-147), 73);
+  assert.match(line.basis, /cpu_slabs 13→6 \(cpu-partial 11→4\)/);
+  assert.match(line.basis, /explains \+73 \(bounds -147…\+147\) of the error \+63, residual -10/);
+  assert.match(line.basis, /sheaves of 32 objects/);
+  assert.equal(v.targets.slabWithin2pct, false, "the budget does not move the target");
+  assert.match(formatValidation(v), /vm_area_struct .* \+5\.10% .* -147/);
+  // Without the sysfs snapshots the field is null and the budget says what is missing.
+  const bare = validateReplay(r, { slabinfo: snapshots.after.slabinfo }, {
+    slabinfo: snapshots.before.slabinfo,
+  });
+  assert.equal(bare.slab[0]!.cpuHeldDelta, null);
+  assert.equal(budget(bare, "slab: free objects of per-CPU slabs"), null);
 });

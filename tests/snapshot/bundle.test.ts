@@ -29,3 +29,18 @@ Deno.test("bundle: only the given texts are parsed; keys may be paths; errors na
     (e: unknown) => e instanceof TraceSyntaxError && e.file === "before.slabinfo",
   );
 });
+
+Deno.test("bundle: before/after.slab_sysfs become slabSysfs; errors name the key", () => {
+  const s = parseSnapshotSet({
+    "before.slab_sysfs":
+      "vm_area_struct objects=1236 objects_partial=165 partial=20 cpu_slabs=13 " +
+      "slabs_cpu_partial=115(11) objs_per_slab=21 sheaf_capacity=32\n",
+  });
+  assert.equal(s.before.slabSysfs?.[0]?.cpuSlabs, 13);
+  assert.equal(s.after.slabSysfs, undefined);
+  assert.deepEqual(s.ignored, []);
+  assert.throws(
+    () => parseSnapshotSet({ "x/after.slab_sysfs": "dentry cpu_slabs=many\n" }),
+    (e: unknown) => e instanceof TraceSyntaxError && /^x\/after\.slab_sysfs:1:/.test(e.message),
+  );
+});
