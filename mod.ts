@@ -180,6 +180,7 @@ export { parseSlabinfo, type SlabInfoRow } from "./lib/snapshot/slabinfo.ts";
 export { parseSnapshotSet, type SnapshotPair, type SnapshotSet } from "./lib/snapshot/bundle.ts";
 export { type BundleLayout, bundleLayout } from "./lib/snapshot/bundle_layout.ts";
 export { parseVmstat, sumVmstat, type Vmstat, vmstatDelta } from "./lib/snapshot/vmstat.ts";
+export { parseSlabSysfs, type SlabSysfsRow } from "./lib/snapshot/slab_sysfs.ts";
 
 // Validation against the after-snapshots, and recording bundles
 export { formatValidation, validateReplay, type ValidationReport } from "./lib/replay/validate.ts";
