@@ -699,7 +699,7 @@ addReplayOptions(
   );
   const showCache = flags.cache && !flags.caller;
   if (showCache) {
-    const rows = sortSlabRows(s.caches as never[], flags.sort) as unknown as typeof s.caches;
+    const rows = sortSlabRows(s.caches, flags.sort);
     o.push("");
     o.push(
       `${"cache".padEnd(28)} ${"objsize".padStart(7)} ${"obj/slab".padStart(8)} ${
@@ -708,16 +708,15 @@ addReplayOptions(
         "util%".padStart(6)
       } ${"allocs".padStart(8)} ${"frees".padStart(8)}`,
     );
-    for (const c of rows.slice(0, flags.lines)) {
-      const x = c as unknown as Record<string, number | string>;
+    for (const x of rows.slice(0, flags.lines)) {
       o.push(
-        `${String(x.name).slice(0, 28).padEnd(28)} ${String(x.objSizeBytes).padStart(7)} ${
+        `${x.name.slice(0, 28).padEnd(28)} ${String(x.objSizeBytes).padStart(7)} ${
           String(x.objsPerSlab).padStart(8)
         } ${String(x.pagesPerSlab).padStart(7)} ${String(x.activeObjs).padStart(9)} ${
           String(x.numObjs).padStart(9)
-        } ${String(x.numSlabs).padStart(7)} ${
-          (Number(x.utilisation ?? 0) * 100).toFixed(1).padStart(6)
-        } ${String(x.allocs).padStart(8)} ${String(x.frees).padStart(8)}`,
+        } ${String(x.numSlabs).padStart(7)} ${(x.utilisation * 100).toFixed(1).padStart(6)} ${
+          String(x.allocs).padStart(8)
+        } ${String(x.frees).padStart(8)}`,
       );
     }
   } else {

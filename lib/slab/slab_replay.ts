@@ -195,14 +195,23 @@ export type SlabSortKey = "bytes" | "waste" | "live" | "calls";
  * ```
  */
 export function sortSlabRows<
-  T extends { allocs: number; bytesAlloc: number; wasteBytes?: number; liveAtEnd?: number },
+  T extends {
+    allocs: number;
+    bytesAlloc: number;
+    bytesReq?: number;
+    wasteBytes?: number;
+    liveAtEnd?: number;
+    inuseObjs?: number;
+  },
 >(rows: T[], key: SlabSortKey): T[] {
+  // Call-site rows carry waste and live counts; cache rows give them as bytes requested and
+  // objects in use.
   const f: (r: T) => number = key === "bytes"
     ? (r) => r.bytesAlloc
     : key === "waste"
-    ? (r) => r.wasteBytes ?? 0
+    ? (r) => r.wasteBytes ?? (r.bytesReq === undefined ? 0 : r.bytesAlloc - r.bytesReq)
     : key === "live"
-    ? (r) => r.liveAtEnd ?? 0
+    ? (r) => r.liveAtEnd ?? r.inuseObjs ?? 0
     : (r) => r.allocs;
   return rows.sort((a, b) => f(b) - f(a));
 }

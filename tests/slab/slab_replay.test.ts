@@ -208,3 +208,14 @@ Deno.test("slab replay: desyncs, alias evidence and lost-event windows (syntheti
   assert.equal(km.fragPct, 21.875);
   assert.equal(res.caches.find((c) => c.name === "foo")!.inuseObjs, 2);
 });
+
+Deno.test("sortSlabRows: cache rows sort by waste (alloc − req) and by objects in use", () => {
+  const caches = [
+    { name: "a", allocs: 5, bytesAlloc: 640, bytesReq: 600, inuseObjs: 9 },
+    { name: "b", allocs: 9, bytesAlloc: 512, bytesReq: 256, inuseObjs: 2 },
+  ];
+  assert.deepEqual(sortSlabRows([...caches], "waste").map((c) => c.name), ["b", "a"]);
+  assert.deepEqual(sortSlabRows([...caches], "live").map((c) => c.name), ["a", "b"]);
+  assert.deepEqual(sortSlabRows([...caches], "bytes").map((c) => c.name), ["a", "b"]);
+  assert.deepEqual(sortSlabRows([...caches], "calls").map((c) => c.name), ["b", "a"]);
+});
