@@ -8,7 +8,7 @@
 
 import { MIGRATE_TYPE_NAMES } from "../../lib/kernel/constants.ts";
 import { MIXED_DIR } from "../shared_data.ts";
-import type { SlabCallSiteStat } from "../../lib/metrics/slab_metrics.ts";
+import type { SlabCacheSample, SlabCallSiteStat } from "../../lib/metrics/slab_metrics.ts";
 import type { FallbackEvent } from "../../lib/metrics/pageblock_metrics.ts";
 
 /** Directory of the real capture. */
@@ -32,16 +32,8 @@ export interface SnapshotZone {
   startPfn: number;
 }
 
-/** One slabinfo row. */
-export interface SnapshotSlab {
-  cache: string;
-  activeObjs: number;
-  numObjs: number;
-  objSizeBytes: number;
-  objsPerSlab: number;
-  pagesPerSlab: number;
-  numSlabs: number;
-}
+/** One slabinfo row (a slab sample without its time). */
+export type SnapshotSlab = Omit<SlabCacheSample, "tsNs">;
 
 /** Reads `before` or `after` buddyinfo + pagetypeinfo + zoneinfo of the mixed capture. */
 export function readSnapshotZones(which: "before" | "after"): SnapshotZone[] {
