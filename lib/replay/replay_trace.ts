@@ -268,7 +268,7 @@ function perCallMetrics(
     const call = b.call[i]!;
     if (call === Call.PAGE_ALLOC) {
       if ((b.flags[i]! & EventFlag.FAILED) !== 0) {
-        const zt = gfpZoneType(b.gfp[i]!, spec.zones.map((z) => z.type));
+        const zt = gfpZoneType(b.gfp[i]!, spec.configuredZoneTypes);
         m.addZoneEvent(
           b.tsNs[i]!,
           ZONE_NAMES[zt] ?? "Normal",
