@@ -44,3 +44,31 @@ Deno.test("bundle: before/after.slab_sysfs become slabSysfs; errors name the key
     (e: unknown) => e instanceof TraceSyntaxError && /^x\/after\.slab_sysfs:1:/.test(e.message),
   );
 });
+
+Deno.test("bundle: the demo's before/after.slab_shrink become slabShrink on both sides", () => {
+  const demo = new URL("../../traces/demo/", import.meta.url);
+  const texts: Record<string, string> = {};
+  for (const when of ["before", "after"]) {
+    for (const kind of ["slabinfo", "slab_shrink"]) {
+      texts[`${when}.${kind}`] = Deno.readTextFileSync(new URL(`${when}.${kind}`, demo));
+    }
+  }
+  const s = parseSnapshotSet(texts);
+  assert.deepEqual(s.ignored, []);
+  // cat traces/demo/*.slab_shrink: "caches=232 failed=0 ms=4.1" both times.
+  assert.deepEqual(s.before.slabShrink, { caches: 232, failed: [], ms: 4.1 });
+  assert.deepEqual(s.after.slabShrink, { caches: 232, failed: [], ms: 4.1 });
+  // Every cache of slabinfo (tail -n +3 | wc -l: 232 rows) was shrunk.
+  assert.equal(s.before.slabinfo?.length, 232);
+  assert.equal(s.after.slabinfo?.length, 232);
+  // Without the file there is no record; a broken one names its key and line.
+  assert.equal(
+    parseSnapshotSet({ "after.slabinfo": texts["after.slabinfo"]! }).after.slabShrink,
+    undefined,
+  );
+  assert.throws(
+    () => parseSnapshotSet({ "d/before.slab_shrink": "caches=232 failed=1 ms=4.1\n" }),
+    (e: unknown) =>
+      e instanceof TraceSyntaxError && /^d\/before\.slab_shrink:1: failed=1 but 0/.test(e.message),
+  );
+});
