@@ -65,7 +65,7 @@ async function resolveInput(path: string): Promise<TraceInput> {
   const st = await Deno.stat(path);
   if (st.isDirectory) {
     const names: string[] = [];
-    for await (const e of Deno.readDir(path)) if (e.isFile) names.push(e.name);
+    for await (const e of Deno.readDir(path)) if (e.isFile || e.isSymlink) names.push(e.name);
     const layout = bundleLayout(names);
     if (layout.trace === null) {
       throw new UserError(
@@ -874,6 +874,11 @@ program
   .option("--buffer-kb <n>", "per-CPU ring buffer in KiB (default 32768)", parseIntArg)
   .option("--no-dat", "do not save trace.dat with trace-cmd extract")
   .option("--gzip", "write trace.txt.gz instead of trace.txt")
+  .option(
+    "--no-shrink-slabs",
+    "do not shrink the slab caches before each slabinfo read (then active_objs also counts " +
+      "free objects of CPU slabs and sheaves, and validate compares the emulated layout)",
+  )
   .argument("[command...]", "record while this command runs (put it after --)")
   .action(async (
     command: string[],
@@ -884,9 +889,11 @@ program
       bufferKb?: number;
       dat: boolean;
       gzip?: boolean;
+      shrinkSlabs: boolean;
     },
   ) => {
     const r = await captureBundle({
+      shrinkSlabs: f.shrinkSlabs,
       seconds: f.seconds,
       events: f.events.split(","),
       command: command.length ? command : undefined,

@@ -17,6 +17,7 @@ import {
   SLAB_SYSFS_ATTRS,
   SLAB_SYSFS_HEADER,
 } from "../snapshot/slab_sysfs.ts";
+import { formatSlabShrink, type SlabShrinkRecord } from "../snapshot/slab_shrink.ts";
 
 /** The tracefs mount points tried, in order (kernel ≥4.1, then the debugfs location). */
 export const TRACEFS_DIRS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] as const;
@@ -77,6 +78,13 @@ export interface CaptureOptions {
    * before the after-snapshot.
    */
   settleMs?: number;
+  /**
+   * Shrink every slab cache just before each slabinfo read (default true), so `active_objs`
+   * counts the objects in use instead of also the free objects of CPU slabs and sheaves (see
+   * lib/snapshot/slab_shrink.ts). The before-shrink runs untraced, the after-shrink while tracing
+   * is still on so the pages of discarded empty slabs appear as mm_page_free.
+   */
+  shrinkSlabs?: boolean;
   /** Progress messages (default: none). */
   onProgress?: (message: string) => void;
 }
@@ -290,19 +298,138 @@ export class SlabSysfsReader {
 }
 
 /**
+ * Reads a file that is kept open from its start again. For a seq_file (/proc/slabinfo) the
+ * buffer of the first read is kept, so a later read allocates nothing in the kernel — nothing
+ * that could take a CPU slab between a shrink and the read.
+ *
+ * @example
+ * ```ts
+ * import { readHeld } from "./tracefs_capture.ts";
+ * using f = Deno.openSync("/proc/slabinfo");
+ * readHeld(f).startsWith("slabinfo - version"); // true
+ * ```
+ */
+export function readHeld(f: Deno.FsFile): string {
+  f.seekSync(0, Deno.SeekMode.Start);
+  let buf = new Uint8Array(65536);
+  let len = 0;
+  for (;;) {
+    if (len === buf.length) {
+      const g = new Uint8Array(buf.length * 2);
+      g.set(buf);
+      buf = g;
+    }
+    const n = f.readSync(buf.subarray(len));
+    if (n === null || n === 0) break;
+    len += n;
+  }
+  return new TextDecoder().decode(buf.subarray(0, len));
+}
+
+/**
+ * The `shrink` files of every cache named in a /proc/slabinfo text, opened once (an open
+ * allocates kernfs nodes, see {@linkcode SlabSysfsReader}) and written with `1` for each
+ * snapshot. Each write kmallocs its 2-byte buffer (fs/kernfs/file.c), so the smallest kmalloc
+ * caches are shrunk last: the buffer of the last write is then the only object that can sit
+ * free in a CPU-held slab when slabinfo is read.
+ *
+ * @example
+ * ```ts ignore
+ * import { SlabShrinker } from "./tracefs_capture.ts";
+ * const s = SlabShrinker.open("/sys/kernel/slab", Deno.readTextFileSync("/proc/slabinfo"));
+ * s.shrink().failed; // []
+ * s.close();
+ * ```
+ */
+export class SlabShrinker {
+  readonly #files: Array<{ name: string; file: Deno.FsFile | null }>;
+  readonly #one = new Uint8Array([0x31]);
+
+  private constructor(files: Array<{ name: string; file: Deno.FsFile | null }>) {
+    this.#files = files;
+  }
+
+  /** Opens the shrink files (a cache whose file cannot be opened is recorded as failed). */
+  static open(sysDir: string, slabinfoText: string): SlabShrinker {
+    const names = slabinfoNames(slabinfoText);
+    const rank = (n: string) =>
+      /^kmalloc-(rnd-\d+-)?8$/.test(n) ? 2 : /^kmalloc-(rnd-\d+-)?16$/.test(n) ? 1 : 0;
+    names.sort((a, b) => rank(a) - rank(b));
+    return new SlabShrinker(names.map((name) => {
+      try {
+        return { name, file: Deno.openSync(`${sysDir}/${name}/shrink`, { write: true }) };
+      } catch {
+        return { name, file: null };
+      }
+    }));
+  }
+
+  /** Writes every shrink file once; what succeeded goes into a slab_shrink record. */
+  shrink(): SlabShrinkRecord {
+    const t0 = performance.now();
+    const failed: string[] = [];
+    for (const { name, file } of this.#files) {
+      if (file === null) {
+        failed.push(name);
+        continue;
+      }
+      try {
+        file.writeSync(this.#one);
+      } catch {
+        failed.push(name);
+      }
+    }
+    return { caches: this.#files.length - failed.length, failed, ms: performance.now() - t0 };
+  }
+
+  /** Closes every file. */
+  close(): void {
+    for (const { file } of this.#files) file?.close();
+  }
+}
+
+function slabinfoNames(slabinfoText: string): string[] {
+  const names: string[] = [];
+  for (const line of slabinfoText.split("\n")) {
+    if (line === "" || line.startsWith("#") || line.startsWith("slabinfo -")) continue;
+    names.push(line.split(/\s+/, 1)[0]!);
+  }
+  return names;
+}
+
+/** The files a capture keeps open across both snapshots (see {@linkcode readHeld}). */
+interface HeldFiles {
+  /** /proc/slabinfo, read first after a shrink. */
+  slabinfo: Deno.FsFile | null;
+  slabSysfs: SlabSysfsReader | null;
+  shrinker: SlabShrinker | null;
+}
+
+/**
  * Reads the /proc snapshots and, when a reader is given, the slab sysfs occupancy (≈1,600 open
  * files, ≈17 ms against ≈10 ms for all of /proc): before-sysfs first and after-sysfs last, so
- * the window between the /proc reads and tracing on/off does not grow.
+ * the window between the /proc reads and tracing on/off does not grow. slabinfo is read right
+ * after the before-shrink (the after-shrink runs while tracing, see captureBundle), before any
+ * other file is opened: an open allocates (filp …) and could take a CPU slab again.
  */
 async function readSnapshots(
   procDir: string,
-  slabSysfs: SlabSysfsReader | null,
+  held: HeldFiles,
   prefix: "before" | "after",
   files: Map<string, string | Uint8Array>,
   notes: string[],
+  shrunk: SlabShrinkRecord | null,
 ): Promise<void> {
-  if (slabSysfs && prefix === "before") files.set("before.slab_sysfs", slabSysfs.read());
+  if (held.slabSysfs && prefix === "before") {
+    files.set("before.slab_sysfs", held.slabSysfs.read());
+  }
+  if (prefix === "before" && held.shrinker) shrunk = held.shrinker.shrink();
+  if (held.slabinfo) {
+    files.set(`${prefix}.slabinfo`, readHeld(held.slabinfo));
+    if (shrunk) files.set(`${prefix}.slab_shrink`, formatSlabShrink(shrunk));
+  }
   for (const name of SNAPSHOT_FILES) {
+    if (name === "slabinfo" && held.slabinfo) continue;
     try {
       files.set(`${prefix}.${name}`, await Deno.readTextFile(`${procDir}/${name}`));
     } catch (e) {
@@ -311,7 +438,7 @@ async function readSnapshots(
       }
     }
   }
-  if (slabSysfs && prefix === "after") files.set("after.slab_sysfs", slabSysfs.read());
+  if (held.slabSysfs && prefix === "after") files.set("after.slab_sysfs", held.slabSysfs.read());
 }
 
 /** Event system/event paths to enable under `events/`. */
@@ -355,7 +482,19 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
   const notes: string[] = [];
   const events = eventPaths(opts.events ?? DEFAULT_CAPTURE_EVENTS);
   let child: Deno.ChildProcess | null = null;
-  let slabSysfs: SlabSysfsReader | null = null;
+  const held: HeldFiles = { slabinfo: null, slabSysfs: null, shrinker: null };
+  let tracingOn: Deno.FsFile | null = null;
+  const closeHeld = () => {
+    held.slabinfo?.close();
+    held.slabSysfs?.close();
+    held.shrinker?.close();
+    tracingOn?.close();
+    held.slabinfo =
+      held.slabSysfs =
+      held.shrinker =
+      tracingOn =
+        null;
+  };
   let created = false;
   let cleaned = false;
 
@@ -423,13 +562,23 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
     }
     // Opened before the before-snapshots and closed after the after-snapshots, so the
     // allocations of opening and the kfree_rcu of closing stay outside them.
-    const slabinfoNow = await Deno.readTextFile(`${procDir}/slabinfo`).catch(() => null);
-    if (slabinfoNow !== null) slabSysfs = SlabSysfsReader.open(slabSysfsDir, slabinfoNow);
+    try {
+      held.slabinfo = Deno.openSync(`${procDir}/slabinfo`);
+    } catch (e) {
+      notes.push(`${procDir}/slabinfo not readable (${(e as Error).message}); not saved`);
+    }
+    const slabinfoNow = held.slabinfo ? readHeld(held.slabinfo) : null;
+    if (slabinfoNow !== null) {
+      held.slabSysfs = SlabSysfsReader.open(slabSysfsDir, slabinfoNow);
+      if (opts.shrinkSlabs ?? true) held.shrinker = SlabShrinker.open(slabSysfsDir, slabinfoNow);
+    }
+    // tracefs knobs parse into a stack buffer: a write on an open file allocates nothing.
+    tracingOn = Deno.openSync(`${dir}/tracing_on`, { write: true });
     await Deno.writeTextFile(`${dir}/trace`, ""); // clear
     // Snapshot first, then switch on: the window between them is the error budget's.
-    await readSnapshots(procDir, slabSysfs, "before", files, notes);
+    await readSnapshots(procDir, held, "before", files, notes, null);
     progress(`tracing ${enabled.join(",")} in ${dir}`);
-    await writeKnob(`${dir}/tracing_on`, "1");
+    tracingOn.writeSync(new TextEncoder().encode("1"));
     const t0 = performance.now();
     let exitCode: number | null = null;
     if (opts.command && opts.command.length > 0) {
@@ -453,11 +602,12 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
       const seconds = opts.seconds ?? DEFAULT_SECONDS;
       await new Promise((r) => setTimeout(r, seconds * 1000));
     }
-    await writeKnob(`${dir}/tracing_on`, "0");
+    // Shrunk while tracing: the pages of discarded empty slabs are freed in the trace.
+    const shrunk = held.shrinker?.shrink() ?? null;
+    tracingOn.writeSync(new TextEncoder().encode("0"));
     const seconds = (performance.now() - t0) / 1000;
-    await readSnapshots(procDir, slabSysfs, "after", files, notes);
-    slabSysfs?.close();
-    slabSysfs = null;
+    await readSnapshots(procDir, held, "after", files, notes, shrunk);
+    closeHeld();
     progress(`tracing off after ${seconds.toFixed(2)} s; saving`);
 
     // The text first: trace-cmd extract consumes the buffer.
@@ -520,7 +670,7 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
       notes,
     };
   } finally {
-    slabSysfs?.close();
+    closeHeld();
     Deno.removeSignalListener("SIGINT", onSigint);
     await cleanup();
   }

@@ -10,6 +10,13 @@ export const PAGE_SHIFT_4K = 12;
 /** Default page size in bytes (arch/x86/include/asm/page_types.h). */
 export const PAGE_SIZE_4K_BYTES = 1 << PAGE_SHIFT_4K;
 
+/**
+ * Pointers printed with `%p` are hashed to 32 bits (lib/vsprintf.c `ptr_to_id`, the tracefs
+ * `hash-ptr` option, on by default), while raw x86-64/arm64 kernel pointers are far above this:
+ * a pointer key at or above it is a real address (its page means something).
+ */
+export const HASHED_POINTER_LIMIT = 0x1_0000_0000;
+
 /** Largest buddy order, inclusive (include/linux/mmzone.h, MAX_PAGE_ORDER since v6.8). */
 export const MAX_PAGE_ORDER = 10;
 /** Number of buddy orders, 0..MAX_PAGE_ORDER (include/linux/mmzone.h). */

@@ -9,6 +9,7 @@ import { type BuddyInfoRow, parseBuddyinfo } from "./buddyinfo.ts";
 import { type PagetypeInfo, parsePagetypeinfo } from "./pagetypeinfo.ts";
 import { parseSlabinfo, type SlabInfoRow } from "./slabinfo.ts";
 import { parseSlabSysfs, type SlabSysfsRow } from "./slab_sysfs.ts";
+import { parseSlabShrink, type SlabShrinkRecord } from "./slab_shrink.ts";
 import { parseZoneinfo, type ZoneInfo } from "./zoneinfo.ts";
 import { parseVmstat, type Vmstat } from "./vmstat.ts";
 
@@ -22,6 +23,11 @@ export interface SnapshotSet {
   vmstat?: Vmstat;
   /** /sys/kernel/slab per-cache occupancy (`slab_sysfs`, written by `kmem capture`). */
   slabSysfs?: SlabSysfsRow[];
+  /**
+   * Present when every slab cache was shrunk just before this slabinfo was read (`slab_shrink`,
+   * written by `kmem capture`): its `active_objs` are then the objects in use.
+   */
+  slabShrink?: SlabShrinkRecord;
 }
 
 /** Snapshots taken before and after the capture, plus names that were not recognised. */
@@ -39,6 +45,7 @@ const KINDS = [
   "slabinfo",
   "vmstat",
   "slab_sysfs",
+  "slab_shrink",
 ] as const;
 const KEY = /(?:^|[\\/])(before|after)\.(\w+)$/;
 
@@ -85,6 +92,9 @@ export function parseSnapshotSet(texts: Record<string, string>): SnapshotPair {
         break;
       case "slab_sysfs":
         set.slabSysfs = parseSlabSysfs(text, key);
+        break;
+      case "slab_shrink":
+        set.slabShrink = parseSlabShrink(text, key);
         break;
     }
   }
