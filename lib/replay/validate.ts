@@ -10,9 +10,13 @@
  * - free blocks per order: `after.buddyinfo`; per migratetype: `after.pagetypeinfo`;
  * - pcp pages: Σ `count:` of the zone's pagesets in `after.zoneinfo`, shown apart;
  * - pageblocks per migratetype: the pagetypeinfo block-count table;
- * - slab: `active_objs` per cache of `after.slabinfo`; predicted = before-slabinfo count + the
- *   replay's change (end − start of the emulated cache), or the emulated count without a
- *   before-snapshot.
+ * - slab: `active_objs` per cache of `after.slabinfo`. When both snapshots were read right after
+ *   a shrink of every cache (`before/after.slab_shrink`, written by `kmem capture`), active_objs
+ *   counts the objects in use, and predicted = before + the trace's object change
+ *   (`objectsDelta`: allocations − frees, implied and pre-trace frees included) — method
+ *   `in-use`. Otherwise active_objs also counts the free objects of CPU-held slabs and sheaves,
+ *   which no snapshot records, and predicted = before + the emulated cache's change of active
+ *   objects (end − start) — method `layout`; without a before-snapshot, the emulated count.
  *
  * `errorPct` is always `100 · (predicted − actual) / max(|actual|, 1)`, signed.
  *
@@ -85,6 +89,8 @@ export interface SlabValidation {
   before: number | null;
   /** Frees the trace did not show, implied by a live pointer allocated again (see slab replay). */
   impliedFrees: number;
+  /** Frees of objects allocated before the trace, attributed to this cache (see slab replay). */
+  preTraceFrees: number;
   /**
    * Change, after − before, of the objects in slabs held by CPUs (`cpu_slabs · objs_per_slab`
    * of before/after.slab_sysfs): slabinfo counts all of them active, allocated or not. Null
@@ -112,6 +118,11 @@ export interface ValidationReport {
   zones: ZoneValidation[];
   /** Caches of the after-slabinfo, largest first; empty without a slab replay or slabinfo. */
   slab: SlabValidation[];
+  /**
+   * How slab predictions were made: `in-use` when both slabinfo snapshots followed a shrink
+   * (exact comparison of objects in use), `layout` otherwise (see the module doc).
+   */
+  slabMethod: "in-use" | "layout";
   /** Replay desyncs: page kinds (see DESYNC_KINDS) and slab kinds prefixed `slab:`. */
   desyncs: Record<string, number>;
   lost: { markers: number; events: number };
@@ -210,6 +221,7 @@ export function validateReplay(
   }
 
   const slab: SlabValidation[] = [];
+  const slabMethod = before?.slabShrink && after.slabShrink ? "in-use" : "layout";
   if (result.slab && after.slabinfo) {
     const rows = new Map(result.slab.caches.map((c) => [c.name, c]));
     const beforeRows = new Map((before?.slabinfo ?? []).map((r) => [r.name, r]));
@@ -220,8 +232,11 @@ export function validateReplay(
       const bRow = beforeRows.get(a.name);
       // Before + the change the replay explains: the seed's packing into whole slabs is not
       // the real layout, so absolute emulated counts are off by up to a slab per CPU.
+      const change = p
+        ? (slabMethod === "in-use" ? p.objectsDelta : p.activeObjs - p.activeObjsAtStart)
+        : 0;
       const predicted = p
-        ? (bRow ? bRow.activeObjs + p.activeObjs - p.activeObjsAtStart : p.activeObjs)
+        ? (bRow ? bRow.activeObjs + change : slabMethod === "in-use" ? change : p.activeObjs)
         : bRow?.activeObjs;
       if (predicted === undefined) continue;
       slab.push({
@@ -231,6 +246,7 @@ export function validateReplay(
         traced: p !== undefined && p.allocs + p.frees > 0,
         before: bRow?.activeObjs ?? null,
         impliedFrees: p?.impliedFrees ?? 0,
+        preTraceFrees: p?.preTraceFrees ?? 0,
         cpuHeldDelta: cpuHeldDelta(sysB.get(a.name), sysA.get(a.name), a.objsPerSlab),
       });
     }
@@ -251,11 +267,12 @@ export function validateReplay(
   return {
     zones,
     slab,
+    slabMethod,
     desyncs,
     lost: { ...pages.lost },
     errorBudget: [
       ...errorBudget(result, zones, after, before),
-      ...cpuHeldBudget(slab, after, before),
+      ...(slabMethod === "in-use" ? inUseBudget(slab) : cpuHeldBudget(slab, after, before)),
     ],
     targets: {
       freePagesWithin0_5pct: zones.every((z) =>
@@ -467,6 +484,45 @@ function errorBudget(
   return out;
 }
 
+/** Caches listed by {@linkcode inUseBudget}: the largest residuals, at most this many. */
+const IN_USE_BUDGET_LINES = 6;
+
+/**
+ * In-use method (both slabinfo reads followed a shrink): what is left is the trace's own gap —
+ * one line per cache with the largest |predicted − actual|. Positive: objects freed without a
+ * per-object event that no later allocation revealed (kfree_rcu batches and sheaf frees go
+ * through kmem_cache_free_bulk, which has no tracepoint); negative: objects allocated untraced
+ * (between a snapshot and tracing on/off) or freed twice in the trace.
+ */
+function inUseBudget(slab: SlabValidation[]): ErrorBudgetLine[] {
+  const off = slab
+    .map((s) => ({ s, err: s.activeObjs.predicted - s.activeObjs.actual }))
+    .filter((x) => x.err !== 0)
+    .sort((a, b) => Math.abs(b.err) - Math.abs(a.err));
+  const total = off.reduce((a, x) => a + Math.abs(x.err), 0);
+  const out: ErrorBudgetLine[] = [{
+    item: "slab: objects in use the trace does not explain (Σ|error|)",
+    estimate: total,
+    unit: "objects",
+    basis: `${off.length} of ${slab.length} caches off; both slabinfo reads followed a shrink, ` +
+      "so active_objs counts exactly the objects in use",
+  }];
+  for (const { s, err } of off.slice(0, IN_USE_BUDGET_LINES)) {
+    out.push({
+      item: `slab ${s.name}: ${err > 0 ? "frees" : "allocations"} without events`,
+      estimate: err,
+      unit: "objects",
+      basis: err > 0
+        ? `predicted − actual; implied frees ${s.impliedFrees} already counted — the rest ` +
+          "were freed in bulk (kfree_rcu, sheaves: kmem_cache_free_bulk has no tracepoint) " +
+          "and never reused in the trace"
+        : "predicted − actual; allocated between a snapshot and tracing on/off, or a free the " +
+          "trace shows twice",
+    });
+  }
+  return out;
+}
+
 /**
  * One line per flagged cache whose CPU-held slabs changed between the slab_sysfs snapshots.
  * error = predicted − actual = −(Δ free objects counted active), and the free share of a
@@ -613,14 +669,20 @@ export function formatValidation(report: ValidationReport): string {
     const flagged = report.slab.filter((s) => s.flagged);
     const bad = flagged.filter((s) => Math.abs(s.activeObjs.errorPct) > TARGET_SLAB_PCT);
     o.push("");
+    const inUse = report.slabMethod === "in-use";
     o.push(
       `slab: ${report.slab.length} caches, ${flagged.length} with > ${SLAB_FLAG_MIN_OBJS} ` +
-        `objects, ${bad.length} of them off by more than ${TARGET_SLAB_PCT} %`,
+        `objects, ${bad.length} of them off by more than ${TARGET_SLAB_PCT} % ` +
+        (inUse
+          ? "(in-use: both slabinfo reads followed a shrink)"
+          : "(layout: no shrink before the slabinfo reads; free objects of CPU slabs count)"),
     );
     o.push(
       `  ${"cache".padEnd(28)} ${"before".padStart(9)} ${"predicted".padStart(10)} ${
         "actual".padStart(9)
-      } ${"error".padStart(9)} ${"implied frees".padStart(14)} ${"cpu-held Δ".padStart(11)}`,
+      } ${"error".padStart(9)} ${"implied frees".padStart(14)} ${
+        (inUse ? "pre-trace frees" : "cpu-held Δ").padStart(15)
+      }`,
     );
     const shown = [...bad, ...flagged.filter((s) => !bad.includes(s)).slice(0, 12)];
     for (const s of shown) {
@@ -630,7 +692,9 @@ export function formatValidation(report: ValidationReport): string {
         } ${String(s.before ?? "-").padStart(9)} ${String(s.activeObjs.predicted).padStart(10)} ${
           String(s.activeObjs.actual).padStart(9)
         } ${fmtPct(s.activeObjs.errorPct).padStart(9)} ${String(s.impliedFrees).padStart(14)} ${
-          String(s.cpuHeldDelta === null ? "-" : signed(s.cpuHeldDelta)).padStart(11)
+          String(
+            inUse ? s.preTraceFrees : s.cpuHeldDelta === null ? "-" : signed(s.cpuHeldDelta),
+          ).padStart(15)
         }`,
       );
     }

@@ -24,7 +24,11 @@
 
 import { assertNever, Call, type CallKind } from "../calls/call_kind.ts";
 import type { CallBatch } from "../calls/call_batch.ts";
-import { KMALLOC_MAX_CACHE_SIZE_BYTES } from "../kernel/constants.ts";
+import {
+  HASHED_POINTER_LIMIT,
+  KMALLOC_MAX_CACHE_SIZE_BYTES,
+  PAGE_SIZE_4K_BYTES,
+} from "../kernel/constants.ts";
 import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import { EventFlag, ptrKey, type StringTable } from "../trace/event_batch.ts";
 import { Ev } from "../trace/event_kind.ts";
@@ -86,6 +90,18 @@ export interface SlabCacheRow {
    * did not show (bulk frees, kfree_rcu batches, sheaf flushes), replayed as implied frees.
    */
   impliedFrees: number;
+  /**
+   * Frees of objects allocated before the trace (pointer never seen allocated), attributed to
+   * this cache by the free's cache name or, for kfree, by the slab page the pointer lies in
+   * (learned from the trace's allocations; raw pointers only, not hashed ones).
+   */
+  preTraceFrees: number;
+  /**
+   * Change of the objects in use that the trace shows: allocs − frees − impliedFrees −
+   * preTraceFrees. Predicts slabinfo's `active_objs` change exactly when both snapshots were
+   * taken right after a shrink (no free objects held by CPUs).
+   */
+  objectsDelta: number;
   /** Calls seen in the trace. */
   allocs: number;
   frees: number;
@@ -131,6 +147,11 @@ export interface SlabDesync {
   freeUnknown: number;
   /** Of those, released from a seeded cache. */
   freeSeeded: number;
+  /**
+   * Of those, frees whose cache is unknown: kfree of a hashed pointer, or of a pointer in a
+   * page no allocation of the trace used.
+   */
+  freeUnattributed: number;
   doubleFree: number;
   /** Allocations returning a pointer that was still live (its free was not seen). */
   ptrReusedLive: number;
@@ -277,6 +298,11 @@ export class SlabReplay {
   #cSeeded: number[] = [];
   #cActiveAtStart: number[] = [];
   #cImplied: number[] = [];
+  #cPreTrace: number[] = [];
+  /** 4 KiB page of a raw object pointer → cache id of the last allocation seen in it. */
+  readonly #pageCache = new Map<number, number>();
+  /** Pages of pre-trace kfrees not attributable when seen; resolved in finish(). */
+  #pendingPages: number[] = [];
   #cGeometry: Array<"slabinfo" | "computed"> = [];
   #seedPool: number[][] = [];
   readonly #aliases = new Map<
@@ -288,6 +314,7 @@ export class SlabReplay {
   readonly desync: SlabDesync = {
     freeUnknown: 0,
     freeSeeded: 0,
+    freeUnattributed: 0,
     doubleFree: 0,
     ptrReusedLive: 0,
     allocFailed: 0,
@@ -493,6 +520,9 @@ export class SlabReplay {
       this.#release(old, cpu);
     }
     this.#freed.delete(key);
+    if (cacheId !== NO_CACHE && key >= HASHED_POINTER_LIMIT) {
+      this.#pageCache.set(Math.floor(key / PAGE_SIZE_4K_BYTES), cacheId);
+    }
     const site = this.#site(b.callSite[i]!, cacheId);
     this.#siteAllocs[site]!++;
     this.#siteReq[site]! += req;
@@ -524,14 +554,21 @@ export class SlabReplay {
         return;
       }
       this.desync.freeUnknown++;
-      if (nameId !== 0) {
-        const c = this.slab.cacheByName(this.#strings.get(nameId));
-        const h = c ? this.#seedPool[c.id]?.pop() : undefined;
-        if (c && h !== undefined) {
+      const page = Math.floor(key / PAGE_SIZE_4K_BYTES);
+      const c = nameId !== 0
+        ? this.slab.cacheByName(this.#strings.get(nameId))
+        : key >= HASHED_POINTER_LIMIT
+        ? this.slab.caches[this.#pageCache.get(page) ?? NO_CACHE]
+        : undefined;
+      if (c) {
+        this.#cPreTrace[c.id] = (this.#cPreTrace[c.id] ?? 0) + 1;
+        const h = this.#seedPool[c.id]?.pop();
+        if (h !== undefined) {
           c.free(h, b.cpu[i]!);
           this.desync.freeSeeded++;
         }
-      }
+      } else if (nameId === 0 && key >= HASHED_POINTER_LIMIT) this.#pendingPages.push(page);
+      else this.desync.freeUnattributed++;
       this.#freed.add(key);
       return;
     }
@@ -679,8 +716,17 @@ export class SlabReplay {
       }
     }
     leaks.sort((a, b) => b.bytesAlloc - a.bytesAlloc);
+    // kfrees of pre-trace objects in pages first allocated from later in the trace.
+    for (const page of this.#pendingPages) {
+      const id = this.#pageCache.get(page);
+      if (id === undefined) this.desync.freeUnattributed++;
+      else this.#cPreTrace[id] = (this.#cPreTrace[id] ?? 0) + 1;
+    }
+    this.#pendingPages = [];
     const caches: SlabCacheRow[] = this.slab.caches.map((c) => {
       const st = c.stats();
+      const allocs = this.#cAllocs[c.id] ?? 0, frees = this.#cFrees[c.id] ?? 0;
+      const implied = this.#cImplied[c.id] ?? 0, preTrace = this.#cPreTrace[c.id] ?? 0;
       return {
         name: c.name,
         objSizeBytes: st.objSizeBytes,
@@ -694,9 +740,11 @@ export class SlabReplay {
         pages: st.pages,
         seededObjs: this.#cSeeded[c.id] ?? 0,
         activeObjsAtStart: this.#cActiveAtStart[c.id] ?? 0,
-        impliedFrees: this.#cImplied[c.id] ?? 0,
-        allocs: this.#cAllocs[c.id] ?? 0,
-        frees: this.#cFrees[c.id] ?? 0,
+        impliedFrees: implied,
+        preTraceFrees: preTrace,
+        objectsDelta: allocs - frees - implied - preTrace,
+        allocs,
+        frees,
         bytesReq: this.#cReq[c.id] ?? 0,
         bytesAlloc: this.#cAlloc[c.id] ?? 0,
         utilisation: st.pages > 0 ? st.inuseObjs * st.objSizeBytes / (st.pages * 4096) : 0,
