@@ -148,8 +148,8 @@ export interface SlabDesync {
   /** Of those, released from a seeded cache. */
   freeSeeded: number;
   /**
-   * Of those, frees whose cache is unknown: kfree of a hashed pointer, or of a pointer in a
-   * page no allocation of the trace used.
+   * Of those, frees whose cache is unknown: kfree of a hashed pointer, of a pointer in a page
+   * no allocation of the trace used, or kmem_cache_free naming a cache the replay never had.
    */
   freeUnattributed: number;
   doubleFree: number;
@@ -303,6 +303,8 @@ export class SlabReplay {
   readonly #pageCache = new Map<number, number>();
   /** Pages of pre-trace kfrees not attributable when seen; resolved in finish(). */
   #pendingPages: number[] = [];
+  /** Name ids of pre-trace frees named after a cache the replay has not created yet. */
+  #pendingNames: number[] = [];
   #cGeometry: Array<"slabinfo" | "computed"> = [];
   #seedPool: number[][] = [];
   readonly #aliases = new Map<
@@ -567,7 +569,8 @@ export class SlabReplay {
           c.free(h, b.cpu[i]!);
           this.desync.freeSeeded++;
         }
-      } else if (nameId === 0 && key >= HASHED_POINTER_LIMIT) this.#pendingPages.push(page);
+      } else if (nameId !== 0) this.#pendingNames.push(nameId);
+      else if (key >= HASHED_POINTER_LIMIT) this.#pendingPages.push(page);
       else this.desync.freeUnattributed++;
       this.#freed.add(key);
       return;
@@ -723,6 +726,13 @@ export class SlabReplay {
       else this.#cPreTrace[id] = (this.#cPreTrace[id] ?? 0) + 1;
     }
     this.#pendingPages = [];
+    // Named frees of caches that appeared only later in the trace (or never: unattributed).
+    for (const nameId of this.#pendingNames) {
+      const c = this.slab.cacheByName(this.#strings.get(nameId));
+      if (c === undefined) this.desync.freeUnattributed++;
+      else this.#cPreTrace[c.id] = (this.#cPreTrace[c.id] ?? 0) + 1;
+    }
+    this.#pendingNames = [];
     const caches: SlabCacheRow[] = this.slab.caches.map((c) => {
       const st = c.stats();
       const allocs = this.#cAllocs[c.id] ?? 0, frees = this.#cFrees[c.id] ?? 0;

@@ -78,6 +78,7 @@ export function parseSlabShrink(text: string, file = "<input>"): SlabShrinkRecor
     const at: SnapshotPlace = { file, line: i + 1, text: lines[i]! };
     const m = SUMMARY.exec(line);
     if (m) {
+      if (summary !== null) throw new TraceSyntaxError("a second caches=N line", at);
       summary = {
         caches: parseCount(m[1], "caches", at),
         failed: parseCount(m[2], "failed", at),

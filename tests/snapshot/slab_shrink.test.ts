@@ -75,6 +75,11 @@ Deno.test("slab_shrink: bad input is a TraceSyntaxError naming file and line", (
       ),
     syntaxError("x/after.slab_shrink", 2, /failed=2 but 1 failed lines: caches=230/),
   );
+  // Two summaries: the second is named, not silently taken.
+  assert.throws(
+    () => parseSlabShrink("caches=232 failed=0 ms=4.1\ncaches=231 failed=0 ms=4.0\n", "t"),
+    syntaxError("t", 2, /a second caches=N line/),
+  );
   // Failed lines without any being announced.
   assert.throws(
     () => parseSlabShrink("caches=232 failed=0 ms=4.1\nfailed dentry\n", "s"),
