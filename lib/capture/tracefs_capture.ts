@@ -596,6 +596,11 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
     // tracefs knobs parse into a stack buffer: a write on an open file allocates nothing.
     tracingOn = Deno.openSync(`${dir}/tracing_on`, { write: true });
     instantiateOwnFdEntries(procDir);
+    // A first read runs code paths of the runtime for the first time (lazy compilation, heap
+    // growth: ≈100 VMAs, anon_vmas and chains mapped untraced inside the snapshot window).
+    for (const name of SNAPSHOT_FILES) {
+      await Deno.readTextFile(`${procDir}/${name}`).catch(() => "");
+    }
     await Deno.writeTextFile(`${dir}/trace`, ""); // clear
     // Snapshot first, then switch on: the window between them is the error budget's.
     await readSnapshots(procDir, held, "before", files, notes, null);
