@@ -181,6 +181,7 @@ export { parseSnapshotSet, type SnapshotPair, type SnapshotSet } from "./lib/sna
 export { type BundleLayout, bundleLayout } from "./lib/snapshot/bundle_layout.ts";
 export { parseVmstat, sumVmstat, type Vmstat, vmstatDelta } from "./lib/snapshot/vmstat.ts";
 export { parseSlabSysfs, type SlabSysfsRow } from "./lib/snapshot/slab_sysfs.ts";
+export { parseSlabShrink, type SlabShrinkRecord } from "./lib/snapshot/slab_shrink.ts";
 
 // Validation against the after-snapshots, and recording bundles
 export { formatValidation, validateReplay, type ValidationReport } from "./lib/replay/validate.ts";
