@@ -107,7 +107,7 @@ Deno.test("validate: the demo bundle replays to the exact free lists of every zo
     assert.deepEqual(z.freeBlocks.predicted, z.freeBlocks.actual, z.name);
   }
   // after.buddyinfo Normal: awk '{s=0; for(i=5;i<=NF;i++) s+=$i*2^(i-5); print s}'
-  assert.equal(v.zones[2]!.freePages.actual, 1296585);
+  assert.equal(v.zones[2]!.freePages.actual, 1221170);
   assert.deepEqual(v.targets, {
     freePagesWithin0_5pct: true,
     freeBlocksWithin5pct: true,
@@ -121,30 +121,46 @@ Deno.test("validate: the demo's shrunk slabinfo snapshots are predicted object f
   // before/after.slab_shrink: every cache was shrunk right before each slabinfo read.
   assert.equal(v.slabMethod, "in-use");
   const row = (name: string) => v.slab.find((s) => s.name === name)!;
-  // buffer_head: before 28,525 + 415 kmem_cache_alloc − 400 kmem_cache_free (grep -c on the
-  // text) = 28,540 = after.slabinfo.
-  assert.deepEqual(row("buffer_head").activeObjs, { predicted: 28540, actual: 28540, errorPct: 0 });
-  assert.equal(row("buffer_head").before, 28525);
-  // 225 of 232 caches exact; the rest are the trace's own gaps, listed in the budget.
+  // buffer_head: before 57,747 + 407 kmem_cache_alloc − 400 kmem_cache_free (grep -c on the
+  // text) = 57,754 = after.slabinfo.
+  assert.deepEqual(row("buffer_head").activeObjs, { predicted: 57754, actual: 57754, errorPct: 0 });
+  assert.equal(row("buffer_head").before, 57747);
+  // 222 of 232 caches exact; the rest are the trace's own gaps, listed in the budget. A Python
+  // recount (before.slabinfo + allocs − frees paired by pointer − reused live pointers, kmalloc
+  // caches by bytes_alloc and accounted=) finds the same 10 caches with the same errors.
   const off = v.slab.filter((s) => s.activeObjs.predicted !== s.activeObjs.actual);
   assert.equal(v.slab.length, 232);
-  assert.deepEqual(off.map((s) => s.name).sort(), [
-    "anon_vma",
-    "anon_vma_chain",
-    "kmalloc-128",
-    "kmalloc-192",
-    "kmalloc-512",
-    "maple_node",
-    "vm_area_struct",
-  ]);
+  const errorOf = (s: (typeof off)[number]) => s.activeObjs.predicted - s.activeObjs.actual;
+  assert.deepEqual(Object.fromEntries(off.map((s) => [s.name, errorOf(s)])), {
+    // Predicted above actual: frees the replay cannot put in a cache. The 19 kfree of
+    // never-seen pointers (pre-trace objects, hashed pointers, no cache name) cover these 12.
+    "kmalloc-192": 2,
+    "kmalloc-512": 7,
+    "kmalloc-cg-2k": 1,
+    "kmalloc-cg-64": 1,
+    "kmalloc-cg-96": 1,
+    // Predicted below actual: allocations outside the traced window, 3 each of
+    // vma / anon_vma / anon_vma_chain (before + grep -c allocs − grep -c frees: 738 + 588 − 587
+    // = 739 vs 742; 399 + 447 − 446 = 400 vs 403; 511 + 477 − 476 = 512 vs 515), and one
+    // kmalloc-8 object (232 allocs, 232 paired frees, 1307 → 1308).
+    "kmalloc-8": -1,
+    "vm_area_struct": -3,
+    "anon_vma": -3,
+    "anon_vma_chain": -3,
+    // See below.
+    "maple_node": 1003,
+  });
   // maple_node: freed through sheaves / kfree_rcu (kmem_cache_free_bulk has no tracepoint); the
-  // replay sees only the frees a reused pointer reveals.
+  // replay sees only the frees a reused pointer reveals. 229 + 1020 kmem_cache_alloc (grep -c),
+  // 0 kmem_cache_free, 5 kfree paired by pointer and 65 pointers allocated again while live
+  // (Python) = 1179 predicted; after.slabinfo 176.
   const maple = row("maple_node");
-  assert.deepEqual([maple.before, maple.activeObjs.actual], [242, 234]);
-  assert.ok(maple.impliedFrees > 0 && maple.activeObjs.predicted > maple.activeObjs.actual);
+  assert.deepEqual([maple.before, maple.activeObjs.actual], [229, 176]);
+  assert.equal(maple.impliedFrees, 65);
+  assert.equal(maple.activeObjs.predicted, 229 + 1020 - 5 - 65);
   assert.equal(
     budget(v, "slab maple_node: frees without events"),
-    maple.activeObjs.predicted - 234,
+    maple.activeObjs.predicted - 176,
   );
   assert.equal(
     budget(v, "slab: objects in use the trace does not explain"),
