@@ -618,7 +618,8 @@ const ok = (b: boolean) => (b ? "met" : "MISSED");
  * ```ts
  * import { formatValidation } from "./validate.ts";
  * const text = formatValidation({
- *   zones: [], slab: [], desyncs: {}, lost: { markers: 0, events: 0 }, errorBudget: [],
+ *   zones: [], slab: [], slabMethod: "in-use", desyncs: {}, lost: { markers: 0, events: 0 },
+ *   errorBudget: [],
  *   targets: { freePagesWithin0_5pct: true, freeBlocksWithin5pct: true, slabWithin2pct: true },
  * });
  * text.includes("targets"); // true
