@@ -39,11 +39,17 @@ export const Call = {
   COMPACTION_END: 19,
   /** mm_compaction_suitable / _finished. */
   COMPACTION_SUITABLE: 20,
-  /** Other compaction events (kcompactd sleep/wake, deferral, isolation counters). */
+  /** Other compaction events (kcompactd sleep/wake, deferral, migrate-scanner counters). */
   COMPACTION_INFO: 21,
   RSS_STAT: 22,
   /** Events were lost on `cpu` (a = count, -1 unknown): no conclusions across this point. */
   LOST: 23,
+  /**
+   * mm_compaction_isolate_freepages / _fast_isolate_freepages: the free scanner took buddy
+   * blocks off the free lists with no mm_page_alloc (a = start pfn, b = end pfn, d = nr_taken
+   * pages; mm/compaction.c isolate_freepages_block, fast_isolate_freepages).
+   */
+  COMPACTION_ISOLATE_FREE: 24,
 } as const;
 
 /** A call kind number. */
@@ -116,8 +122,8 @@ const CALL_OF_EVENT: Array<CallKind | -1> = [];
     [Ev.mm_compaction_defer_reset, Call.COMPACTION_INFO],
     [Ev.mm_compaction_migratepages, Call.COMPACTION_INFO],
     [Ev.mm_compaction_isolate_migratepages, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_isolate_freepages, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_fast_isolate_freepages, Call.COMPACTION_INFO],
+    [Ev.mm_compaction_isolate_freepages, Call.COMPACTION_ISOLATE_FREE],
+    [Ev.mm_compaction_fast_isolate_freepages, Call.COMPACTION_ISOLATE_FREE],
     [Ev.lost_events, Call.LOST],
   ];
   for (const [e, c] of m) CALL_OF_EVENT[e] = c;

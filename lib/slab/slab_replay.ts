@@ -448,6 +448,7 @@ export class SlabReplay {
         case Call.COMPACTION_END:
         case Call.COMPACTION_SUITABLE:
         case Call.COMPACTION_INFO:
+        case Call.COMPACTION_ISOLATE_FREE:
         case Call.RSS_STAT:
           break; // page-level calls belong to the page allocator replay
         default:

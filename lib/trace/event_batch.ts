@@ -30,6 +30,8 @@
  * | mm_compaction_suitable / _finished | node, zone, order, name = ret |
  * | mm_compaction_kcompactd_sleep / _wake, wakeup_kcompactd | node, order, zone (when printed) |
  * | mm_compaction_try_to_compact_pages | order, gfp, a = prio |
+ * | mm_compaction_isolate_freepages / _isolate_migratepages / _fast_isolate_freepages | a = start pfn, b = end pfn (fast: min_pfn, free_pfn), c = nr_scanned, d = nr_taken (pages) |
+ * | mm_compaction_migratepages | a = nr_migrated, b = nr_failed |
  * | lost_events (marker) | a = events lost (-1 = unknown count); tsNs = last event time seen on that CPU |
  *
  * Pointers are 64-bit and split into `ptrHi`/`ptrLo`; {@linkcode ptrKey} gives an exact numeric

@@ -112,6 +112,7 @@ const LF = 10;
 const HASH = 35;
 const LPAREN = 40;
 const RPAREN = 41;
+const TILDE = 126;
 const PLUS = 43;
 const COMMA = 44;
 const MINUS = 45;
@@ -191,6 +192,13 @@ const KEY_NAMES = [
   "gfp_mask",
   // `upper_zone name=%s` (mm_setup_per_zone_lowmem_reserve): a `name=` after `upper_zone`.
   "upper_zone name",
+  // Compaction scanners: `range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu`.
+  "range",
+  "nr_scanned",
+  "nr_taken",
+  // mm_compaction_migratepages: `nr_migrated=%lu nr_failed=%lu`.
+  "nr_migrated",
+  "nr_failed",
 ] as const;
 type KeyName = typeof KEY_NAMES[number];
 const K = Object.fromEntries(KEY_NAMES.map((n, i) => [n, i])) as { [N in KeyName]: number };
@@ -957,15 +965,54 @@ export class TextTraceParser {
         b.zone[i] = this.#zone(s, K.zone);
         b.order[i] = this.#numOr(s, K.order, -1);
         return null;
-      case Ev.mm_compaction_migratepages:
+      case Ev.mm_compaction_migratepages: {
+        const migrated = this.#num(s, K.nr_migrated);
+        const failed = this.#num(s, K.nr_failed);
+        if (Number.isNaN(migrated) || Number.isNaN(failed)) {
+          return "missing nr_migrated=/nr_failed=";
+        }
+        b.a[i] = migrated;
+        b.b[i] = failed;
+        return null;
+      }
       case Ev.mm_compaction_isolate_migratepages:
       case Ev.mm_compaction_isolate_freepages:
       case Ev.mm_compaction_fast_isolate_freepages:
+        return this.#isolateRange(s, e, i);
       case Ev.lost_events:
         return null;
       default:
         return `no field parser for ${EVENT_NAMES[code] ?? code}`;
     }
+  }
+
+  /**
+   * `range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu` (include/trace/events/compaction.h
+   * mm_compaction_isolate_template): a = start pfn, b = end pfn, c = nr_scanned, d = nr_taken.
+   * The range spans three space-separated tokens, so the end pfn is read after the `~`.
+   */
+  #isolateRange(s: Uint8Array, e: number, i: number): string | null {
+    const at = this.#at(K.range);
+    if (at < 0 || s[at] !== LPAREN) return "missing range=(";
+    const startPfn = parseNum(s, at + 1, this.#ve[K.range]!);
+    let k = this.#ve[K.range]!;
+    while (k < e && s[k] === SPACE) k++;
+    if (k >= e || s[k] !== TILDE) return "missing ~ in range=";
+    k++;
+    while (k < e && s[k] === SPACE) k++;
+    let close = k;
+    while (close < e && s[close] !== RPAREN && s[close] !== SPACE) close++;
+    const endPfn = parseNum(s, k, close);
+    const scanned = this.#num(s, K.nr_scanned);
+    const taken = this.#num(s, K.nr_taken);
+    if (Number.isNaN(startPfn) || Number.isNaN(endPfn)) return "bad range=";
+    if (Number.isNaN(scanned) || Number.isNaN(taken)) return "missing nr_scanned=/nr_taken=";
+    const b = this.#batch;
+    b.a[i] = startPfn;
+    b.b[i] = endPfn;
+    b.c[i] = scanned;
+    b.d[i] = taken;
+    return null;
   }
 
   #callSite(s: Uint8Array, e: number, i: number): string | null {

@@ -1523,6 +1523,18 @@ function buildOps(code: number, fmt: EventFormat, strings: StringTable, le: bool
       gfp();
       num(Col.A, "prio");
       break;
+    case Ev.mm_compaction_isolate_migratepages:
+    case Ev.mm_compaction_isolate_freepages:
+    case Ev.mm_compaction_fast_isolate_freepages:
+      num(Col.A, "start_pfn");
+      num(Col.B, "end_pfn");
+      num(Col.C, "nr_scanned");
+      num(Col.D, "nr_taken");
+      break;
+    case Ev.mm_compaction_migratepages:
+      num(Col.A, "nr_migrated");
+      num(Col.B, "nr_failed");
+      break;
     default:
       // Other compaction events: common columns only (event_batch.ts lists no others).
       break;
