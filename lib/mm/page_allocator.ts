@@ -916,6 +916,43 @@ export class PageAllocator {
     return -1;
   }
 
+  /**
+   * Consumes unlocated free pages as one block of `order` for a removal whose pfn the trace does
+   * not show (the compaction free scanner): an unlocated block of exactly `order` (type `mt`
+   * first, then any type), else the smallest larger one split like `expand` (the split-off halves
+   * stay unlocated). Returns the migratetype taken from, or -1 when no unlocated block of order
+   * ≥ `order` is left.
+   *
+   * @example
+   * ```ts
+   * import { PageAllocator } from "./page_allocator.ts";
+   * import { presetMachineSpec } from "./machine_spec.ts";
+   * const m = new PageAllocator(presetMachineSpec("x86_64", { memoryBytes: 2 ** 30 }), {
+   *   initial: "unknown",
+   * });
+   * m.addUnlocated(1, 3, 1, 1); // one order-3 Movable block in DMA32
+   * m.takeUnlocatedBlock(1, 1, 1); // 1: split, orders 1 and 2 stay unlocated
+   * m.zoneViews[1]!.freePages; // 6
+   * ```
+   */
+  takeUnlocatedBlock(zone: number, order: number, mt: number): number {
+    const z = this.zones[zone]!;
+    for (let k = order; k <= this.maxOrder; k++) {
+      let t = z.unlocated[k * MIGRATE_TYPES + mt]! > 0 ? mt : -1;
+      for (let x = 0; t < 0 && x < MIGRATE_TYPES; x++) {
+        if (z.unlocated[k * MIGRATE_TYPES + x]! > 0) t = x;
+      }
+      if (t < 0) continue;
+      z.unlocated[k * MIGRATE_TYPES + t]!--;
+      z.nrFree[k * MIGRATE_TYPES + t]!--;
+      z.freePages -= 1 << k;
+      z.freeByMt[t]! -= 1 << k;
+      for (let o = order; o < k; o++) this.addUnlocated(zone, o, t, 1);
+      return t;
+    }
+    return -1;
+  }
+
   /** Materialises a consumed unlocated block as a located free block (head at pfn, detached). */
   locateFree(zone: number, pfn: number, order: number, mt: number): void {
     this.carve(pfn, order);

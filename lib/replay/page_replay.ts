@@ -34,6 +34,7 @@ import {
 } from "../kernel/constants.ts";
 import { GFP } from "../kernel/gfp_flags.ts";
 import { EventFlag } from "../trace/event_batch.ts";
+import { Ev } from "../trace/event_kind.ts";
 import { MmInvariantError } from "../trace/diagnostics.ts";
 import type { StringTable } from "../trace/string_table.ts";
 import type { MachineSpec } from "../mm/machine_spec.ts";
@@ -78,6 +79,12 @@ export const DESYNC_KINDS = {
   "drain-not-pcp": "pcp_drain of a page the model holds as allocated or in buddy",
   "free-unmapped":
     "policy: page_free of a page the emulator never handed out and no pre-existing block to stand in",
+  "isolate-unlocated":
+    "compaction free-scanner isolation whose free blocks the model had not located: the rest of nr_taken was taken from the before-snapshot's unlocated blocks as a guess (binary decomposition, placed in never-seen memory of the range)",
+  "isolate-mismatch":
+    "compaction free-scanner isolation the model cannot match: located free blocks in the range exceed nr_taken, or no unlocated block was left for the rest",
+  "fast-isolate-guess":
+    "fast compaction isolation (mm_compaction_fast_isolate_freepages): the event has no pfn, so the block was guessed (highest located Movable block ≥ min_pfn, else an unlocated one)",
 } as const;
 /** A desync kind name. */
 export type DesyncKind = keyof typeof DESYNC_KINDS;
@@ -176,6 +183,21 @@ export class PageReplay {
   #seededBlocks = 0;
   #seededPcpPages = 0;
   #zoneGrowthPages = 0;
+  /** Compaction free-scanner isolations replayed (faithful), see {@linkcode CompactionIsolationResult}. */
+  readonly #iso = {
+    events: 0,
+    pagesTaken: 0,
+    locatedPages: 0,
+    unlocatedPages: 0,
+    placedPages: 0,
+    guessedEvents: 0,
+    missingPages: 0,
+    excessPages: 0,
+    fastEvents: 0,
+    migratePagesTaken: 0,
+  };
+  /** Blocks per order still to take for the isolation being replayed (reused). */
+  readonly #isoNeed: Int32Array;
   /** Traced pages allocated / freed per zone index (Σ 2^order). */
   readonly #allocatedPages: Float64Array;
   readonly #freedPages: Float64Array;
@@ -213,6 +235,7 @@ export class PageReplay {
     this.#pbKnown = new Uint8Array(this.machine.pageblockMt.length);
     this.#allocatedPages = new Float64Array(this.machine.zones.length);
     this.#freedPages = new Float64Array(this.machine.zones.length);
+    this.#isoNeed = new Int32Array(this.machine.nrOrders);
     this.#onSample = opts.onSample;
     this.#everyCalls = opts.sampleEveryCalls ?? 0;
     this.#everyNs = opts.sampleEveryNs ?? 0;
@@ -321,6 +344,15 @@ export class PageReplay {
       }
       case Call.LOST:
         return this.#lostMarker(b, i);
+      case Call.COMPACTION_ISOLATE_FREE:
+        return b.kind[i] === Ev.mm_compaction_fast_isolate_freepages
+          ? this.#fastIsolate(b, i)
+          : this.#isolateFree(b, i);
+      case Call.COMPACTION_INFO:
+        if (b.kind[i] === Ev.mm_compaction_isolate_migratepages && b.d[i]! > 0) {
+          this.#iso.migratePagesTaken += b.d[i]!;
+        }
+        return;
       default:
         return;
     }
@@ -678,6 +710,183 @@ export class PageReplay {
     m.noteFree(zi);
   }
 
+  /**
+   * mm_compaction_isolate_freepages: isolate_freepages_block walked [start, end) and took every
+   * PageBuddy block whose head lies there, whole (its order may reach past `end`), with no
+   * mm_page_alloc; nr_taken is their page sum. Taken blocks are held as allocated, so the later
+   * release_free_list frees of their pieces (and migration targets' frees) are ordinary frees.
+   * Blocks the model never located come from the before-snapshot's unlocated pool as the binary
+   * decomposition of the rest, placed in never-seen aligned memory of the range when possible.
+   */
+  #isolateFree(b: CallBatch, i: number): void {
+    const taken = b.d[i]!;
+    this.#iso.events++;
+    if (!(taken > 0)) return;
+    const start = b.a[i]!;
+    const m = this.machine;
+    const zi = m.zoneOf(start);
+    if (zi < 0) {
+      this.#desync("pfn-outside-zone", b, i, `isolate_freepages at 0x${start.toString(16)}`);
+      return;
+    }
+    this.#iso.pagesTaken += taken;
+    const end = Math.min(b.b[i]!, m.zones[zi]!.endPfn);
+    // Located free blocks with their head in the range: exactly what the kernel found PageBuddy.
+    let located = 0;
+    for (let q = start; q < end;) {
+      const h = m.headOf(q);
+      const o = m.orderAt(h);
+      if (m.stateAt(h) === PageState.BUDDY && h >= start) {
+        m.carve(h, o);
+        m.setAllocated(h, o, m.pageblockMtOf(h));
+        located += 1 << o;
+      }
+      q = h + (1 << o);
+    }
+    this.#iso.locatedPages += located;
+    if (located > taken) {
+      this.#iso.excessPages += located - taken;
+      this.#desync(
+        "isolate-mismatch",
+        b,
+        i,
+        `range 0x${start.toString(16)}-0x${
+          end.toString(16)
+        }: located ${located} > nr_taken ${taken}`,
+      );
+    } else if (located < taken) {
+      this.#isolateUnlocated(b, i, zi, start, end, taken - located);
+    }
+    m.noteFree(zi);
+  }
+
+  /** The part of an isolation the model had not located: a guess from the unlocated pool. */
+  #isolateUnlocated(
+    b: CallBatch,
+    i: number,
+    zi: number,
+    start: number,
+    end: number,
+    pages: number,
+  ): void {
+    const m = this.machine;
+    const need = this.#isoNeed;
+    need.fill(0);
+    // Binary decomposition: blocks of a real free list are aligned powers of two.
+    let rest = pages;
+    for (let k = m.maxOrder; k >= 0 && rest > 0; k--) {
+      const n = Math.floor(rest / (1 << k));
+      need[k] = n;
+      rest -= n * (1 << k);
+    }
+    const mt = m.pageblockMtOf(start);
+    let missing = 0;
+    for (let k = m.maxOrder; k >= 0; k--) {
+      while (need[k]! > 0) {
+        if (m.takeUnlocatedBlock(zi, k, mt) >= 0) break;
+        // Nothing that large left unlocated: two halves instead.
+        need[k]!--;
+        if (k > 0) need[k - 1]! += 2;
+        else missing++;
+      }
+    }
+    // Place the taken blocks in never-seen memory of the range, largest first, so that their
+    // later frees are recognised; what does not fit stays unplaced (its frees stay untracked).
+    let left = 0;
+    for (let k = 0; k <= m.maxOrder; k++) left += need[k]!;
+    let placed = 0;
+    for (let q = start; q < end && left > 0;) {
+      const h = m.headOf(q);
+      const o = m.orderAt(h);
+      const blockEnd = h + (1 << o);
+      if (m.stateAt(h) === PageState.UNKNOWN) {
+        let p = Math.max(h, start);
+        while (p < end && p < blockEnd && left > 0) {
+          let k = m.maxOrder;
+          while (
+            k >= 0 && (need[k] === 0 || (p & ((1 << k) - 1)) !== 0 || p + (1 << k) > blockEnd)
+          ) {
+            k--;
+          }
+          if (k >= 0) {
+            m.carve(p, k);
+            m.setAllocated(p, k, mt);
+            need[k]!--;
+            left--;
+            placed += 1 << k;
+            p += 1 << k;
+          } else {
+            let kmin = 0;
+            while (need[kmin] === 0) kmin++;
+            p = (p | ((1 << kmin) - 1)) + 1;
+          }
+        }
+      }
+      q = blockEnd;
+    }
+    const got = pages - missing;
+    this.#iso.unlocatedPages += got;
+    this.#iso.placedPages += placed;
+    this.#iso.missingPages += missing;
+    this.#iso.guessedEvents++;
+    this.#desync(
+      missing > 0 ? "isolate-mismatch" : "isolate-unlocated",
+      b,
+      i,
+      `range 0x${start.toString(16)}-0x${end.toString(16)}: ${pages} of nr_taken ${b.d[i]} ` +
+        `pages unlocated, ${placed} placed in the range` +
+        (missing > 0 ? `, ${missing} not found in the unlocated pool` : ""),
+    );
+  }
+
+  /**
+   * mm_compaction_fast_isolate_freepages: blocks taken from the Movable free lists near min_pfn
+   * (mm/compaction.c fast_isolate_freepages); the event gives only their page sum, so each block
+   * of its binary decomposition is guessed: the highest located Movable block ≥ min_pfn of that
+   * order, else an unlocated one. The isolate_freepages event of fast_isolate_around follows.
+   */
+  #fastIsolate(b: CallBatch, i: number): void {
+    const taken = b.d[i]!;
+    this.#iso.events++;
+    this.#iso.fastEvents++;
+    if (!(taken > 0)) return;
+    const m = this.machine;
+    const minPfn = b.a[i]!;
+    let zi = m.zoneOf(b.b[i]!);
+    if (zi < 0) zi = m.zoneOf(minPfn);
+    if (zi < 0) {
+      this.#desync("pfn-outside-zone", b, i, `fast_isolate_freepages at 0x${minPfn.toString(16)}`);
+      return;
+    }
+    this.#iso.pagesTaken += taken;
+    this.#iso.guessedEvents++;
+    let rest = taken;
+    for (let k = m.maxOrder; k >= 0 && rest > 0; k--) {
+      if (rest < 1 << k) continue;
+      rest -= 1 << k;
+      let best = -1;
+      for (const pfn of m.listPfns(zi, k, MigrateType.MOVABLE)) {
+        if (pfn >= minPfn && pfn > best) best = pfn;
+      }
+      if (best >= 0) {
+        m.carve(best, k);
+        m.setAllocated(best, k, MigrateType.MOVABLE);
+        this.#iso.locatedPages += 1 << k;
+      } else if (m.takeUnlocatedBlock(zi, k, MigrateType.MOVABLE) >= 0) {
+        this.#iso.unlocatedPages += 1 << k;
+      } else {
+        this.#iso.missingPages += 1 << k;
+      }
+    }
+    this.#desync(
+      "fast-isolate-guess",
+      b,
+      i,
+      `min_pfn 0x${minPfn.toString(16)} nr_taken ${taken}: block pfns guessed`,
+    );
+    m.noteFree(zi);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Policy mode
 
@@ -689,6 +898,8 @@ export class PageReplay {
         return this.#policyFree(b, i);
       case Call.LOST:
         return this.#lostMarker(b, i);
+      case Call.COMPACTION_ISOLATE_FREE:
+        return; // the emulator has no compaction model: the trace's isolations are not replayed
       default:
         return;
     }
@@ -922,6 +1133,7 @@ export class PageReplay {
       failures: { total: failures.reduce((a, x) => a + x, 0), byOrder: Array.from(failures) },
       seeded: { freeBlocksLocated: this.#seededBlocks, pcpPagesUsed: this.#seededPcpPages },
       zoneGrowthPages: this.#zoneGrowthPages,
+      compactionIsolation: { ...this.#iso },
       liveAllocations: faithful ? this.#pendingTakes.size : this.#live.size,
       slabPageCallsDelegated: this.#delegatedCalls,
     };

@@ -98,6 +98,11 @@ export interface PageReplayResult {
   seeded: { freeBlocksLocated: number; pcpPagesUsed: number };
   /** Pages that entered a zone as MAX_PAGE_ORDER frees of never-seen memory (deferred init, hotplug). */
   zoneGrowthPages: number;
+  /**
+   * Faithful: compaction free-scanner isolations replayed (all zeros in policy mode, which has no
+   * compaction model).
+   */
+  compactionIsolation: CompactionIsolationResult;
   /** Live allocations tracked at the end (policy: trace → emulated map entries). */
   liveAllocations: number;
   /**
@@ -105,4 +110,45 @@ export interface PageReplayResult {
    * large kmallocs (allocs and frees) left to the slab model instead of replayed (0 otherwise).
    */
   slabPageCallsDelegated?: number;
+}
+
+/**
+ * What the faithful replay did with mm_compaction_isolate_freepages / _fast_isolate_freepages:
+ * free blocks taken off the buddy lists with no mm_page_alloc (mm/compaction.c
+ * isolate_freepages_block, fast_isolate_freepages).
+ *
+ * @example
+ * ```ts
+ * import type { CompactionIsolationResult } from "./page_replay_result.ts";
+ * const r: CompactionIsolationResult = {
+ *   events: 1, fastEvents: 0, pagesTaken: 8, locatedPages: 4, unlocatedPages: 4, placedPages: 4,
+ *   guessedEvents: 1, missingPages: 0, excessPages: 0, migratePagesTaken: 8,
+ * };
+ * r.locatedPages + r.unlocatedPages === r.pagesTaken; // true (nothing missing)
+ * ```
+ */
+export interface CompactionIsolationResult {
+  /** Isolation events seen (both kinds, nr_taken 0 included). */
+  events: number;
+  /** Of which mm_compaction_fast_isolate_freepages. */
+  fastEvents: number;
+  /** Σ nr_taken of the replayed events (pages). */
+  pagesTaken: number;
+  /** Pages of free blocks the model had located at those pfns (exact). */
+  locatedPages: number;
+  /** Pages taken from the before-snapshot's unlocated blocks (orders guessed). */
+  unlocatedPages: number;
+  /** Of `unlocatedPages`, pages placed at never-seen pfns of the event's range. */
+  placedPages: number;
+  /** Events that needed a guess (unlocated remainder, or any fast isolation). */
+  guessedEvents: number;
+  /** nr_taken pages neither located nor left in the unlocated pool. */
+  missingPages: number;
+  /** Located free pages in a range beyond its nr_taken (taken anyway: the kernel rule). */
+  excessPages: number;
+  /**
+   * Σ nr_taken of mm_compaction_isolate_migratepages: LRU pages the migrate scanner took (no
+   * buddy change; vmstat compact_isolated counts them with the free pages).
+   */
+  migratePagesTaken: number;
 }

@@ -408,16 +408,27 @@ function errorBudget(
       d["alloc-from-buddy"] ?? 0
     }: first sightings the before-snapshot could not place`,
   });
-  if (delta) {
-    const iso = delta.compact_isolated ?? 0;
+  const ci = p.compactionIsolation;
+  if (delta || ci.events > 0) {
+    // COMPACTISOLATED counts both scanners: free pages (isolate_freepages_block,
+    // fast_isolate_freepages) and LRU pages taken for migration (isolate_migratepages_block).
+    const vmIso = delta ? `Δcompact_isolated ${delta.compact_isolated ?? 0}` : "no vmstat delta";
     out.push({
       item: "compaction isolation",
-      estimate: iso,
+      estimate: ci.pagesTaken,
       unit: "pages",
-      basis: `Δcompact_isolated ${iso} (free pages isolated by compaction leave buddy with no ` +
-        `event; Δcompact_stall ${delta.compact_stall ?? 0}, Δcompact_daemon_wake ${
-          delta.compact_daemon_wake ?? 0
-        })`,
+      basis: `${ci.events} mm_compaction_(fast_)isolate_freepages events, Σ nr_taken ` +
+        `${ci.pagesTaken} free pages taken off buddy with no mm_page_alloc (replayed: ` +
+        `${ci.locatedPages} at located blocks, ${ci.unlocatedPages} from unlocated snapshot ` +
+        `blocks (orders guessed, ${ci.guessedEvents} events; ${ci.placedPages} placed in the ` +
+        `range), ${ci.missingPages} not found); ${vmIso} also counts the migrate scanner's LRU ` +
+        `pages (Σ isolate_migratepages nr_taken ${ci.migratePagesTaken}): ` +
+        `${ci.pagesTaken} + ${ci.migratePagesTaken} = ${ci.pagesTaken + ci.migratePagesTaken}` +
+        (delta
+          ? ` (Δcompact_stall ${delta.compact_stall ?? 0}, Δcompact_daemon_wake ${
+            delta.compact_daemon_wake ?? 0
+          })`
+          : ""),
     });
   }
   const growthManaged = managedGrowth(after, before);
