@@ -990,3 +990,54 @@ Deno.test("the whole shared perf-script.txt.gz parses with zero malformed lines"
   });
   assert.equal(p.byKind.reduce((x, y) => x + y), 1091719);
 });
+
+Deno.test("compaction scanners: range, nr_scanned, nr_taken in a–d; tracefs = trace-cmd report", () => {
+  // traces/compact-6.18: `echo 1 > /proc/sys/vm/compact_memory`. Sums from awk on the text, e.g.
+  // awk '/isolate_freepages:/{split($NF,a,"=");s+=a[2]} END{print s}' → 29028.
+  const tracefs = parse(sample("compact-6.18/trace.txt.gz"));
+  const report = parse(sample("compact-6.18-isolate.report.txt.gz"));
+  assert.equal(tracefs.p.lines.malformed, 0);
+  assert.equal(report.p.lines.malformed, 0);
+  const SCANNER = new Set([
+    "mm_compaction_isolate_freepages",
+    "mm_compaction_isolate_migratepages",
+    "mm_compaction_migratepages",
+  ]);
+  const pick = (r: Parsed) =>
+    r.rows.filter((x) => SCANNER.has(x.event))
+      .map((x) => `${x.event} ${x.cpu} ${x.a} ${x.b} ${x.c} ${x.d}`);
+  const rows = pick(tracefs);
+  assert.equal(rows.length, 518 + 1963 + 285);
+  // trace-cmd report of the capture's trace.dat (the 2766 compaction lines kept): same values.
+  assert.deepEqual(pick(report), rows);
+  const sum = (event: string, col: "a" | "b" | "c" | "d") =>
+    tracefs.rows.filter((x) => x.event === event).reduce((s, x) => s + x[col], 0);
+  assert.equal(sum("mm_compaction_isolate_freepages", "d"), 29028);
+  assert.equal(sum("mm_compaction_isolate_freepages", "c"), 79352);
+  assert.equal(sum("mm_compaction_isolate_migratepages", "d"), 29344);
+  assert.equal(sum("mm_compaction_migratepages", "a"), 29021);
+  assert.equal(sum("mm_compaction_migratepages", "b"), 323);
+  // Line 3505: `range=(0x277e00 ~ 0x278000) nr_scanned=512 nr_taken=0`.
+  const first = byLine(tracefs, 3505);
+  assert.deepEqual([first.event, first.a, first.b, first.c, first.d], [
+    "mm_compaction_isolate_freepages",
+    0x277e00,
+    0x278000,
+    512,
+    0,
+  ]);
+  // Line 36884: the isolation whose leftovers are freed at the end of the run.
+  const r = byLine(tracefs, 36884);
+  assert.deepEqual([r.a, r.b, r.c, r.d], [0x22bca0, 0x22bdc0, 288, 120]);
+  // Lines 37015-37016: the migrate scanner takes 290 pages, none of which migrate.
+  const m = byLine(tracefs, 37015);
+  assert.deepEqual([m.a, m.b, m.c, m.d], [0x127280, 0x127400, 384, 290]);
+  const mig = byLine(tracefs, 37016);
+  assert.deepEqual([mig.event, mig.a, mig.b, mig.c, mig.d], [
+    "mm_compaction_migratepages",
+    0,
+    290,
+    -1,
+    -1,
+  ]);
+});
