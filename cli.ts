@@ -51,7 +51,24 @@ interface TraceInput {
   uname: string | null;
 }
 
-async function resolveInput(path: string): Promise<TraceInput> {
+/**
+ * The bundle's trace to read: the preferred one, unless `--format` names a format another of its
+ * traces has (a bundle with trace.dat and trace.txt read `--format tracefs` takes the text).
+ */
+function bundleTraceFor(trace: string, others: string[], format?: string): string {
+  if (!format || format === "auto") return trace;
+  const isDat = (n: string) => /\.dat(\.(gz|zst))?$/.test(n);
+  const want = format === "trace.dat"
+    ? isDat
+    : format === "perf-script"
+    ? (n: string) => /perf/.test(n)
+    : format === "trace-cmd"
+    ? (n: string) => /trace-cmd/.test(n)
+    : (n: string) => !isDat(n) && !/perf|trace-cmd/.test(n);
+  return [trace, ...others].find(want) ?? trace;
+}
+
+async function resolveInput(path: string, format?: string): Promise<TraceInput> {
   if (path === "-") {
     return {
       path,
@@ -75,7 +92,7 @@ async function resolveInput(path: string): Promise<TraceInput> {
     }
     const snapshots: Record<string, string> = {};
     for (const n of layout.snapshots) snapshots[n] = await Deno.readTextFile(`${path}/${n}`);
-    const file = `${path}/${layout.trace}`;
+    const file = `${path}/${bundleTraceFor(layout.trace, layout.otherTraces, format)}`;
     const fst = await Deno.stat(file);
     const uname = names.includes("uname")
       ? (await Deno.readTextFile(`${path}/uname`)).trim()
@@ -350,7 +367,7 @@ program
   .option("--strict", "the first malformed line is an error")
   .option("--json", "print one JSON object (see README: stats --json)")
   .action(async (trace: string, flags: CommonFlags & { json?: boolean }) => {
-    const input = await resolveInput(trace);
+    const input = await resolveInput(trace, flags.format);
     const s = await runImport(input, flags, () => {});
     if (flags.json) console.log(JSON.stringify(s, null, 2));
     else printStats(s);
@@ -365,7 +382,7 @@ program
   .option("--buffer <name>", "trace.dat instance to read")
   .option("--strict", "the first malformed line is an error")
   .action(async (trace: string, flags: CommonFlags & { output: string }) => {
-    const input = await resolveInput(trace);
+    const input = await resolveInput(trace, flags.format);
     const out = flags.output;
     const csv = out.endsWith(".csv");
     const file = out === "-"
@@ -534,7 +551,7 @@ async function runReplay(
   flags: ReplayFlags,
   extra: { slab?: boolean; metrics?: boolean } = {},
 ): Promise<{ r: ReplayTraceResult; notes: string[]; input: TraceInput }> {
-  const input = await resolveInput(trace);
+  const input = await resolveInput(trace, flags.format);
   const { spec, snapshots, notes } = await machineFor(input, flags);
   const progress = progressFor(input);
   try {
