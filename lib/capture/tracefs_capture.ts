@@ -243,11 +243,8 @@ export class SlabSysfsReader {
 
   /** Opens the files (missing ones, e.g. sheaf_capacity before 6.18, are skipped). */
   static open(sysDir: string, slabinfoText: string): SlabSysfsReader {
-    const caches: Array<{ name: string; files: Array<Deno.FsFile | null> }> = [];
-    for (const line of slabinfoText.split("\n")) {
-      if (line === "" || line.startsWith("#") || line.startsWith("slabinfo -")) continue;
-      const name = line.split(/\s+/, 1)[0]!;
-      caches.push({
+    return new SlabSysfsReader(
+      slabinfoNames(slabinfoText).map((name) => ({
         name,
         files: SLAB_SYSFS_ATTRS.map((a) => {
           try {
@@ -256,9 +253,8 @@ export class SlabSysfsReader {
             return null;
           }
         }),
-      });
-    }
-    return new SlabSysfsReader(caches);
+      })),
+    );
   }
 
   /** Number of files open. */

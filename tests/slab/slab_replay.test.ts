@@ -28,20 +28,9 @@ interface Row {
   f: Map<string, string>;
 }
 
-/** The slab and vmalloc lines of the capture, in timestamp order (a minimal reader for tests). */
+/** The slab and vmalloc lines of the shared capture, in timestamp order. */
 function slabLines(): Row[] {
-  const rows: Row[] = [];
-  for (const line of text.split("\n")) {
-    const m = LINE.exec(line);
-    if (!m) continue;
-    const f = new Map<string, string>();
-    for (const kv of m[5]!.replace("va_start: ", "va_start=").split(" ")) {
-      const eq = kv.indexOf("=");
-      if (eq > 0) f.set(kv.slice(0, eq), kv.slice(eq + 1));
-    }
-    rows.push({ ts: Number(m[2]) * 1e9 + Number(m[3]) * 1e3, cpu: Number(m[1]), ev: m[4]!, f });
-  }
-  return rows.sort((a, b) => a.ts - b.ts);
+  return slabLinesOf(text);
 }
 
 function setPtr(b: CallBatch, i: number, v: bigint): void {
@@ -305,7 +294,7 @@ Deno.test("slab replay: pre-trace frees attributed by cache name or by the 4 KiB
   assert.equal(foo.inuseObjs, 9);
 });
 
-/** The slab lines of a tracefs text capture, in timestamp order (as slabLines above). */
+/** The slab and vmalloc lines of a tracefs text capture, in timestamp order (a minimal reader for tests). */
 function slabLinesOf(capture: string): Row[] {
   const rows: Row[] = [];
   for (const line of capture.split("\n")) {
