@@ -29,7 +29,8 @@ import { replayTrace, type ReplayTraceResult } from "./lib/replay/replay_trace.t
 import type { ReplayMode } from "./lib/replay/page_replay_result.ts";
 import { type SlabSortKey, sortSlabRows } from "./lib/slab/slab_replay.ts";
 import { buildReport } from "./lib/report/build_report.ts";
-import { formatValidation, validateReplay } from "./lib/replay/validate.ts";
+import { formatValidation } from "./lib/replay/validate/format_validation.ts";
+import { validateReplay } from "./lib/replay/validate/validate_replay.ts";
 import {
   captureBundle,
   CaptureError,

@@ -184,7 +184,9 @@ export { parseSlabSysfs, type SlabSysfsRow } from "./lib/snapshot/slab_sysfs.ts"
 export { parseSlabShrink, type SlabShrinkRecord } from "./lib/snapshot/slab_shrink.ts";
 
 // Validation against the after-snapshots, and recording bundles
-export { formatValidation, validateReplay, type ValidationReport } from "./lib/replay/validate.ts";
+export { formatValidation } from "./lib/replay/validate/format_validation.ts";
+export { validateReplay } from "./lib/replay/validate/validate_replay.ts";
+export type { ValidationReport } from "./lib/replay/validate/validation_report.ts";
 export {
   captureBundle,
   CaptureError,

@@ -10,7 +10,8 @@
 import { bundleLayout } from "../lib/snapshot/bundle_layout.ts";
 import { parseSnapshotSet } from "../lib/snapshot/bundle.ts";
 import { replayTrace } from "../lib/replay/replay_trace.ts";
-import { formatValidation, validateReplay } from "../lib/replay/validate.ts";
+import { formatValidation } from "../lib/replay/validate/format_validation.ts";
+import { validateReplay } from "../lib/replay/validate/validate_replay.ts";
 
 const json = Deno.args.includes("--json");
 for (const dir of Deno.args.filter((a) => !a.startsWith("--"))) {

@@ -7,7 +7,7 @@ import {
   SNAPSHOT_FILES,
 } from "../../lib/capture/tracefs_capture.ts";
 import { replayTrace } from "../../lib/replay/replay_trace.ts";
-import { validateReplay } from "../../lib/replay/validate.ts";
+import { validateReplay } from "../../lib/replay/validate/validate_replay.ts";
 import { parseSnapshotSet } from "../../lib/snapshot/bundle.ts";
 import { bundleLayout } from "../../lib/snapshot/bundle_layout.ts";
 import { importTrace } from "../../lib/trace/trace_import.ts";

@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { replayTrace } from "../../lib/replay/replay_trace.ts";
-import {
-  cpuHeldExplained,
-  errorPct,
-  formatValidation,
-  validateReplay,
-} from "../../lib/replay/validate.ts";
-import { parseSnapshotSet, type SnapshotPair } from "../../lib/snapshot/bundle.ts";
-import { bundleLayout } from "../../lib/snapshot/bundle_layout.ts";
+import { replayTrace } from "../../../lib/replay/replay_trace.ts";
+import { errorPct } from "../../../lib/replay/validate/compared.ts";
+import { cpuHeldExplained } from "../../../lib/replay/validate/error_budget.ts";
+import { formatValidation } from "../../../lib/replay/validate/format_validation.ts";
+import { validateReplay } from "../../../lib/replay/validate/validate_replay.ts";
+import { parseSnapshotSet, type SnapshotPair } from "../../../lib/snapshot/bundle.ts";
+import { bundleLayout } from "../../../lib/snapshot/bundle_layout.ts";
 
 async function replayBundle(dir: URL) {
   const names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
@@ -25,7 +23,7 @@ const budget = (v: ReturnType<typeof validateReplay>, item: string) =>
 
 Deno.test("validate: the shared mixed capture against its after-snapshots", async () => {
   const { r, snapshots } = await replayBundle(
-    new URL("../../../shared/traces/mixed/", import.meta.url),
+    new URL("../../../../shared/traces/mixed/", import.meta.url),
   );
   const v = validateReplay(r, snapshots.after, snapshots.before);
   assert.deepEqual(v.zones.map((z) => z.name), ["DMA", "DMA32", "Normal"]);
@@ -100,7 +98,7 @@ Deno.test("validate: the shared mixed capture against its after-snapshots", asyn
 });
 
 Deno.test("validate: the demo bundle replays to the exact free lists of every zone", async () => {
-  const { r, snapshots } = await replayBundle(new URL("../../traces/demo/", import.meta.url));
+  const { r, snapshots } = await replayBundle(new URL("../../../traces/demo/", import.meta.url));
   const v = validateReplay(r, snapshots.after, snapshots.before);
   for (const z of v.zones) {
     assert.equal(z.freePages.predicted, z.freePages.actual, z.name);
@@ -116,7 +114,7 @@ Deno.test("validate: the demo bundle replays to the exact free lists of every zo
 });
 
 Deno.test("validate: the demo's shrunk slabinfo snapshots are predicted object for object", async () => {
-  const { r, snapshots } = await replayBundle(new URL("../../traces/demo/", import.meta.url));
+  const { r, snapshots } = await replayBundle(new URL("../../../traces/demo/", import.meta.url));
   const v = validateReplay(r, snapshots.after, snapshots.before);
   // before/after.slab_shrink: every cache was shrunk right before each slabinfo read.
   assert.equal(v.slabMethod, "in-use");
@@ -278,7 +276,7 @@ Deno.test("validate: compaction bundle — free-scanner isolations close the Nor
   // mm_compaction_isolate_freepages lines); before they were replayed the prediction was
   // 1206896, exactly 29028 too high.
   const { r, snapshots } = await replayBundle(
-    new URL("../../traces/compact-6.18/", import.meta.url),
+    new URL("../../../traces/compact-6.18/", import.meta.url),
   );
   assert.deepEqual(r.pages.compactionIsolation, {
     events: 518,
