@@ -815,6 +815,7 @@ async function writeReport(
       generator: "kmemreplay",
     },
     metrics: r.metrics!,
+    machine: r.spec,
   });
   // summary.json carries the same keys as `kmem replay --json` (plus the report's own totals).
   const reportSummary = files.get("summary.json");

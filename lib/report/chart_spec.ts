@@ -7,6 +7,7 @@
  */
 
 import { MIGRATE_TYPE_NAMES } from "../kernel/constants.ts";
+import { nsToSeconds } from "./csv_table.ts";
 
 /** A Vega-Lite specification (JSON object). */
 export type VlSpec = Record<string, unknown>;
@@ -79,32 +80,39 @@ export function timeAxisFormat(spanNs: number): string {
   return `.${decimals}f`;
 }
 
-let timeFormat = ".3f";
-let timeDomainS: [number, number] | null = null;
+/** The time axis every time chart of a report shares: label format and the trace span. */
+export interface TimeAxis {
+  /** d3 format of the labels ({@linkcode timeAxisFormat}). */
+  format: string;
+  /** First and last event in seconds, or null for a trace with no span. */
+  domainS: readonly [number, number] | null;
+}
 
 /**
- * Sets the time axis of the chart builders that follow: label format and the trace span in
- * seconds, so every time chart shows the same range (one report at a time builds its charts
- * synchronously, so module state is enough).
+ * The time axis of a trace from its first and last timestamps, so every time chart shows the
+ * same range.
  *
  * @example
  * ```ts
- * import { setTimeAxis } from "./chart_spec.ts";
- * setTimeAxis(".1f", [460.302128, 463.62983]);
+ * import { timeAxisOf } from "./chart_spec.ts";
+ * timeAxisOf(460_302_128_000, 463_629_830_000); // { format: ".1f", domainS: [460.302128, 463.62983] }
  * ```
  */
-export function setTimeAxis(format: string, domainS: [number, number] | null): void {
-  timeFormat = format;
-  timeDomainS = domainS && domainS[1] > domainS[0] ? domainS : null;
+export function timeAxisOf(firstTsNs: number, lastTsNs: number): TimeAxis {
+  const domainS = [nsToSeconds(firstTsNs), nsToSeconds(lastTsNs)] as const;
+  return {
+    format: timeAxisFormat(lastTsNs - firstTsNs),
+    domainS: domainS[1] > domainS[0] ? domainS : null,
+  };
 }
 
-function timeAxis(field = "ts_s"): VlSpec {
+function timeAxis(time: TimeAxis, field = "ts_s"): VlSpec {
   return {
     field,
     type: "quantitative",
     title: "trace time (s)",
-    scale: { zero: false, nice: false, ...(timeDomainS ? { domain: [...timeDomainS] } : {}) },
-    axis: { format: timeFormat, tickCount: 8, labelOverlap: true, labelSeparation: 6 },
+    scale: { zero: false, nice: false, ...(time.domainS ? { domain: [...time.domainS] } : {}) },
+    axis: { format: time.format, tickCount: 8, labelOverlap: true, labelSeparation: 6 },
   };
 }
 
@@ -133,6 +141,8 @@ function colorEncoding(c: SeriesColor): VlSpec {
 /** Options of {@linkcode timeSeriesChart}. */
 export interface TimeSeriesOptions {
   name: string;
+  /** The report's time axis ({@linkcode timeAxisOf}). */
+  time: TimeAxis;
   title: string;
   description: string;
   table: string;
@@ -155,8 +165,8 @@ export interface TimeSeriesOptions {
  *
  * @example
  * ```ts
- * import { timeSeriesChart } from "./chart_spec.ts";
- * const c = timeSeriesChart({ name: "zone_pages", title: "Free pages", description: "",
+ * import { timeAxisOf, timeSeriesChart } from "./chart_spec.ts";
+ * const c = timeSeriesChart({ name: "zone_pages", time: timeAxisOf(0, 1e9), title: "Free pages", description: "",
  *   table: "zone_pages.csv", parse: { ts_s: "number", pages: "number" },
  *   y: { field: "pages", title: "pages" }, color: { field: "series", title: "series", type: "nominal" } });
  * (c.spec.data as { url: string }).url; // "zone_pages.csv"
@@ -180,7 +190,7 @@ export function timeSeriesChart(o: TimeSeriesOptions): ChartDef {
       ...(filterPanel ? { title: `${filterPanel[1]}` } : {}),
       ...(transform.length ? { transform } : {}),
       encoding: {
-        x: timeAxis(),
+        x: timeAxis(o.time),
         y: {
           field: o.y.field,
           type: "quantitative",
@@ -311,6 +321,8 @@ export function barChart(o: BarOptions): ChartDef {
 /** Options of {@linkcode countOverTimeChart}. */
 export interface CountOverTimeOptions {
   name: string;
+  /** The report's time axis ({@linkcode timeAxisOf}). */
+  time: TimeAxis;
   title: string;
   description: string;
   table: string;
@@ -324,8 +336,8 @@ export interface CountOverTimeOptions {
  *
  * @example
  * ```ts
- * import { countOverTimeChart } from "./chart_spec.ts";
- * const c = countOverTimeChart({ name: "fallbacks_over_time", title: "Fallbacks", description: "",
+ * import { countOverTimeChart, timeAxisOf } from "./chart_spec.ts";
+ * const c = countOverTimeChart({ name: "fallbacks_over_time", time: timeAxisOf(0, 1e9), title: "Fallbacks", description: "",
  *   table: "fallbacks_over_time.csv", countTitle: "fallbacks per bucket",
  *   color: { field: "kind", title: "kind", type: "nominal" } });
  * c.table; // "fallbacks_over_time.csv"
@@ -354,7 +366,7 @@ export function countOverTimeChart(o: CountOverTimeOptions): ChartDef {
       bind: "scales",
     }],
     encoding: {
-      x: timeAxis("start_s"),
+      x: timeAxis(o.time, "start_s"),
       x2: { field: "end_s" },
       y: { field: "count_lo", type: "quantitative", title: o.countTitle },
       y2: { field: "count_hi" },

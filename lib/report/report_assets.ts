@@ -47,10 +47,8 @@ function packageDir(pkg: string): string {
   );
 }
 
-let cached: ReportAssets | undefined;
-
 /**
- * Reads the three browser bundles once per process (≈840 KB of minified JS).
+ * Reads the three browser bundles (≈840 KB of minified JS; once per report, so no cache).
  *
  * @example
  * ```ts
@@ -60,12 +58,10 @@ let cached: ReportAssets | undefined;
  * ```
  */
 export async function loadReportAssets(): Promise<ReportAssets> {
-  if (cached) return cached;
   const entries = await Promise.all(
     Object.entries(BUNDLES).map(async ([key, [pkg, file]]) =>
       [key, await Deno.readTextFile(join(packageDir(pkg), file))] as const
     ),
   );
-  cached = Object.fromEntries(entries) as unknown as ReportAssets;
-  return cached;
+  return Object.fromEntries(entries) as unknown as ReportAssets;
 }

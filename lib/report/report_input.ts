@@ -75,4 +75,15 @@ export interface TraceSummary {
 export interface ReportInput {
   summary: TraceSummary;
   metrics: MetricsResult;
+  /**
+   * Page size and pageblock order of the replayed machine, for axis units ("pages (4 KiB)");
+   * 4 KiB pages and order-9 pageblocks when absent.
+   */
+  machine?: ReportMachine;
+}
+
+/** The machine facts the report's units depend on (see `MachineSpec`). */
+export interface ReportMachine {
+  pageSizeBytes: number;
+  pageblockOrder: number;
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   countOverTimeChart,
   timeAxisFormat,
+  timeAxisOf,
   timeSeriesChart,
 } from "../../lib/report/chart_spec.ts";
 import {
@@ -17,6 +18,7 @@ const csv = "zone,ts_s,series,pages\nDMA,460.302128,free,3840\nDMA,463.62983,fre
 Deno.test("time charts read their CSV by url and render to SVG with one line per series", async () => {
   const chart = timeSeriesChart({
     name: "zone_pages",
+    time: timeAxisOf(460_302_128_000, 463_629_830_000),
     title: "Free pages",
     description: "d",
     table: "zone_pages.csv",
@@ -40,6 +42,7 @@ Deno.test("time charts read their CSV by url and render to SVG with one line per
 Deno.test("event counts are stacked rects from bucket start to end", async () => {
   const chart = countOverTimeChart({
     name: "c",
+    time: timeAxisOf(1e9, 2e9),
     title: "t",
     description: "",
     table: "c.csv",
@@ -65,4 +68,27 @@ Deno.test("time axis labels get enough decimals for about eight ticks", () => {
   assert.equal(timeAxisFormat(3.3276e9), ".1f"); // the mixed trace: 3.33 s
   assert.equal(timeAxisFormat(40e6), ".3f");
   assert.equal(timeAxisFormat(600e9), ".0f");
+});
+
+Deno.test("each chart carries its own time axis: two traces, two domains, no shared state", () => {
+  const chart = (firstNs: number, lastNs: number) =>
+    timeSeriesChart({
+      name: "n",
+      time: timeAxisOf(firstNs, lastNs),
+      title: "t",
+      description: "",
+      table: "n.csv",
+      parse: {},
+      y: { field: "pages", title: "pages" },
+      color: { field: "series", title: "series", type: "nominal" },
+    }).spec.encoding as { x: { scale: { domain?: number[] }; axis: { format: string } } };
+  // The mixed trace's span (460.302128 … 463.62983 s), then a 40 ms trace built after it.
+  const mixed = chart(460_302_128_000, 463_629_830_000);
+  const short = chart(1_000_000_000, 1_040_000_000);
+  assert.deepEqual(mixed.x.scale.domain, [460.302128, 463.62983]);
+  assert.equal(mixed.x.axis.format, ".1f");
+  assert.deepEqual(short.x.scale.domain, [1, 1.04]);
+  assert.equal(short.x.axis.format, ".3f");
+  // A trace of one instant has no span: the scale fits the data.
+  assert.equal(timeAxisOf(5e9, 5e9).domainS, null);
 });
