@@ -12,25 +12,19 @@
  * @module
  */
 
+import { type CpuBufferStats, parseCpuBufferStats } from "./cpu_buffer_stats.ts";
 import {
-  formatSlabSysfsLine,
-  SLAB_SYSFS_ATTRS,
-  SLAB_SYSFS_HEADER,
-} from "../snapshot/slab_sysfs.ts";
-import { formatSlabShrink, type SlabShrinkRecord } from "../snapshot/slab_shrink.ts";
+  type HeldFiles,
+  instantiateOwnFdEntries,
+  readSnapshots,
+  SNAPSHOT_FILES,
+} from "./read_snapshots.ts";
+import { readHeld } from "./read_held.ts";
+import { SlabShrinker } from "./slab_shrinker.ts";
+import { SlabSysfsReader } from "./slab_sysfs_reader.ts";
 
 /** The tracefs mount points tried, in order (kernel ≥4.1, then the debugfs location). */
 export const TRACEFS_DIRS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] as const;
-
-/** /proc files snapshotted before and after (saved as `before.X` / `after.X`). */
-export const SNAPSHOT_FILES = [
-  "buddyinfo",
-  "pagetypeinfo",
-  "zoneinfo",
-  "slabinfo",
-  "meminfo",
-  "vmstat",
-] as const;
 
 /**
  * Where SLUB's per-cache sysfs directories are; read next to /proc/slabinfo into
@@ -87,15 +81,6 @@ export interface CaptureOptions {
   shrinkSlabs?: boolean;
   /** Progress messages (default: none). */
   onProgress?: (message: string) => void;
-}
-
-/** Ring-buffer counters of one CPU (`per_cpu/cpuN/stats`). */
-export interface CpuBufferStats {
-  cpu: number;
-  entries: number;
-  overrun: number;
-  commitOverrun: number;
-  droppedEvents: number;
 }
 
 /** What {@linkcode captureBundle} measured. */
@@ -188,271 +173,6 @@ async function writeKnob(path: string, value: string): Promise<void> {
     }
     throw e;
   }
-}
-
-/**
- * Parses one `per_cpu/cpuN/stats` file.
- *
- * @example
- * ```ts
- * import { parseCpuBufferStats } from "./tracefs_capture.ts";
- * parseCpuBufferStats(0, "entries: 5\noverrun: 1\ncommit overrun: 0\ndropped events: 2\n").overrun; // 1
- * ```
- */
-export function parseCpuBufferStats(cpu: number, text: string): CpuBufferStats {
-  const get = (key: string) => {
-    const m = new RegExp(`^${key}:\\s*(\\d+)`, "m").exec(text);
-    return m ? Number(m[1]) : 0;
-  };
-  return {
-    cpu,
-    entries: get("entries"),
-    overrun: get("overrun"),
-    commitOverrun: get("commit overrun"),
-    droppedEvents: get("dropped events"),
-  };
-}
-
-/**
- * The {@linkcode SLAB_SYSFS_ATTRS} files of every cache named in a /proc/slabinfo text, opened
- * once and kept open: each open of a sysfs attribute with no other opener allocates a
- * `kernfs_open_node` (kmalloc-96 here) that close frees with kfree_rcu — batched, untraced and
- * seconds late — so opening ≈1,600 files between the snapshots moved kmalloc-96 by ≈700
- * objects. Open before the before-snapshots, {@linkcode SlabSysfsReader.read} (seek 0 + read:
- * seq_file calls `*_show` again, no allocation) for each snapshot, close after the last one.
- *
- * @example
- * ```ts
- * import { SlabSysfsReader } from "./tracefs_capture.ts";
- * const r = SlabSysfsReader.open("/sys/kernel/slab", Deno.readTextFileSync("/proc/slabinfo"));
- * try {
- *   r.read().split("\n")[1]; // "kmalloc-… objects=… objects_partial=… …"
- * } finally {
- *   r.close();
- * }
- * ```
- */
-export class SlabSysfsReader {
-  readonly #caches: Array<{ name: string; files: Array<Deno.FsFile | null> }>;
-  readonly #buf = new Uint8Array(8192);
-  readonly #dec = new TextDecoder();
-
-  private constructor(caches: Array<{ name: string; files: Array<Deno.FsFile | null> }>) {
-    this.#caches = caches;
-  }
-
-  /** Opens the files (missing ones, e.g. sheaf_capacity before 6.18, are skipped). */
-  static open(sysDir: string, slabinfoText: string): SlabSysfsReader {
-    return new SlabSysfsReader(
-      slabinfoNames(slabinfoText).map((name) => ({
-        name,
-        files: SLAB_SYSFS_ATTRS.map((a) => {
-          try {
-            return Deno.openSync(`${sysDir}/${name}/${a}`);
-          } catch {
-            return null;
-          }
-        }),
-      })),
-    );
-  }
-
-  /** Number of files open. */
-  get openFiles(): number {
-    return this.#caches.reduce((s, c) => s + c.files.filter((f) => f !== null).length, 0);
-  }
-
-  /** Reads every open file again and formats a slab_sysfs text (lib/snapshot/slab_sysfs.ts). */
-  read(): string {
-    const out = [SLAB_SYSFS_HEADER];
-    for (const c of this.#caches) {
-      const raw: Partial<Record<typeof SLAB_SYSFS_ATTRS[number], string>> = {};
-      c.files.forEach((f, k) => {
-        if (f === null) return;
-        try {
-          f.seekSync(0, Deno.SeekMode.Start);
-          let len = 0;
-          for (;;) {
-            const n = f.readSync(this.#buf.subarray(len));
-            if (n === null || n === 0 || len + n >= this.#buf.length) break;
-            len += n;
-          }
-          raw[SLAB_SYSFS_ATTRS[k]!] = this.#dec.decode(this.#buf.subarray(0, len));
-        } catch {
-          // the cache was destroyed since open: leave the attribute out
-        }
-      });
-      out.push(formatSlabSysfsLine(c.name, raw));
-    }
-    return out.join("\n") + "\n";
-  }
-
-  /** Closes every file. */
-  close(): void {
-    for (const c of this.#caches) for (const f of c.files) f?.close();
-  }
-}
-
-/**
- * Reads a file that is kept open from its start again. For a seq_file (/proc/slabinfo) the
- * buffer of the first read is kept, so a later read allocates nothing in the kernel — nothing
- * that could take a CPU slab between a shrink and the read.
- *
- * @example
- * ```ts
- * import { readHeld } from "./tracefs_capture.ts";
- * using f = Deno.openSync("/proc/slabinfo");
- * readHeld(f).startsWith("slabinfo - version"); // true
- * ```
- */
-export function readHeld(f: Deno.FsFile): string {
-  f.seekSync(0, Deno.SeekMode.Start);
-  let buf = new Uint8Array(65536);
-  let len = 0;
-  for (;;) {
-    if (len === buf.length) {
-      const g = new Uint8Array(buf.length * 2);
-      g.set(buf);
-      buf = g;
-    }
-    const n = f.readSync(buf.subarray(len));
-    if (n === null || n === 0) break;
-    len += n;
-  }
-  return new TextDecoder().decode(buf.subarray(0, len));
-}
-
-/**
- * The `shrink` files of every cache named in a /proc/slabinfo text, opened once (an open
- * allocates kernfs nodes, see {@linkcode SlabSysfsReader}) and written with `1` for each
- * snapshot. Each write kmallocs its 2-byte buffer (fs/kernfs/file.c), so the smallest kmalloc
- * caches are shrunk last: the buffer of the last write is then the only object that can sit
- * free in a CPU-held slab when slabinfo is read.
- *
- * @example
- * ```ts ignore
- * import { SlabShrinker } from "./tracefs_capture.ts";
- * const s = SlabShrinker.open("/sys/kernel/slab", Deno.readTextFileSync("/proc/slabinfo"));
- * s.shrink().failed; // []
- * s.close();
- * ```
- */
-export class SlabShrinker {
-  readonly #files: Array<{ name: string; file: Deno.FsFile | null }>;
-  readonly #one = new Uint8Array([0x31]);
-
-  private constructor(files: Array<{ name: string; file: Deno.FsFile | null }>) {
-    this.#files = files;
-  }
-
-  /** Opens the shrink files (a cache whose file cannot be opened is recorded as failed). */
-  static open(sysDir: string, slabinfoText: string): SlabShrinker {
-    const names = slabinfoNames(slabinfoText);
-    const rank = (n: string) =>
-      /^kmalloc-(rnd-\d+-)?8$/.test(n) ? 2 : /^kmalloc-(rnd-\d+-)?16$/.test(n) ? 1 : 0;
-    names.sort((a, b) => rank(a) - rank(b));
-    return new SlabShrinker(names.map((name) => {
-      try {
-        return { name, file: Deno.openSync(`${sysDir}/${name}/shrink`, { write: true }) };
-      } catch {
-        return { name, file: null };
-      }
-    }));
-  }
-
-  /** Writes every shrink file once; what succeeded goes into a slab_shrink record. */
-  shrink(): SlabShrinkRecord {
-    const t0 = performance.now();
-    const failed: string[] = [];
-    for (const { name, file } of this.#files) {
-      if (file === null) {
-        failed.push(name);
-        continue;
-      }
-      try {
-        file.writeSync(this.#one);
-      } catch {
-        failed.push(name);
-      }
-    }
-    return { caches: this.#files.length - failed.length, failed, ms: performance.now() - t0 };
-  }
-
-  /** Closes every file. */
-  close(): void {
-    for (const { file } of this.#files) file?.close();
-  }
-}
-
-function slabinfoNames(slabinfoText: string): string[] {
-  const names: string[] = [];
-  for (const line of slabinfoText.split("\n")) {
-    if (line === "" || line.startsWith("#") || line.startsWith("slabinfo -")) continue;
-    names.push(line.split(/\s+/, 1)[0]!);
-  }
-  return names;
-}
-
-/**
- * Lists `/proc/self/fd` once, before the before-snapshot. A readdir of /proc/<pid>/fd creates a
- * proc inode, dentry and LSM blob per open file (fs/proc/fd.c `proc_fill_cache`); when another
- * process lists ours later (seen on this project's VM: its init agent, once per process) those
- * objects would appear between the snapshots without any kmem event — ≈270 objects in
- * proc_inode_cache (2 %) for the files a shrinking capture holds. Created now, they are in the
- * before-snapshot and the later listing finds them cached.
- */
-function instantiateOwnFdEntries(procDir: string): void {
-  try {
-    for (const _ of Deno.readDirSync(`${procDir}/self/fd`)) {
-      // the readdir itself instantiates the entries
-    }
-  } catch {
-    // not a real /proc (tests) or not permitted: nothing to pre-create
-  }
-}
-
-/** The files a capture keeps open across both snapshots (see {@linkcode readHeld}). */
-interface HeldFiles {
-  /** /proc/slabinfo, read first after a shrink. */
-  slabinfo: Deno.FsFile | null;
-  slabSysfs: SlabSysfsReader | null;
-  shrinker: SlabShrinker | null;
-}
-
-/**
- * Reads the /proc snapshots and, when a reader is given, the slab sysfs occupancy (≈1,600 open
- * files, ≈17 ms against ≈10 ms for all of /proc): before-sysfs first and after-sysfs last, so
- * the window between the /proc reads and tracing on/off does not grow. slabinfo is read right
- * after the before-shrink (the after-shrink runs while tracing, see captureBundle), before any
- * other file is opened: an open allocates (filp …) and could take a CPU slab again.
- */
-async function readSnapshots(
-  procDir: string,
-  held: HeldFiles,
-  prefix: "before" | "after",
-  files: Map<string, string | Uint8Array>,
-  notes: string[],
-  shrunk: SlabShrinkRecord | null,
-): Promise<void> {
-  if (held.slabSysfs && prefix === "before") {
-    files.set("before.slab_sysfs", held.slabSysfs.read());
-  }
-  if (prefix === "before" && held.shrinker) shrunk = held.shrinker.shrink();
-  if (held.slabinfo) {
-    files.set(`${prefix}.slabinfo`, readHeld(held.slabinfo));
-    if (shrunk) files.set(`${prefix}.slab_shrink`, formatSlabShrink(shrunk));
-  }
-  for (const name of SNAPSHOT_FILES) {
-    if (name === "slabinfo" && held.slabinfo) continue;
-    try {
-      files.set(`${prefix}.${name}`, await Deno.readTextFile(`${procDir}/${name}`));
-    } catch (e) {
-      if (prefix === "before") {
-        notes.push(`${procDir}/${name} not readable (${(e as Error).message}); not saved`);
-      }
-    }
-  }
-  if (held.slabSysfs && prefix === "after") files.set("after.slab_sysfs", held.slabSysfs.read());
 }
 
 /** Event system/event paths to enable under `events/`. */

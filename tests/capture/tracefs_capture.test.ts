@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
-import {
-  captureBundle,
-  CaptureError,
-  locateTracefs,
-  parseCpuBufferStats,
-  SNAPSHOT_FILES,
-} from "../../lib/capture/tracefs_capture.ts";
+import { captureBundle, CaptureError, locateTracefs } from "../../lib/capture/tracefs_capture.ts";
+import { parseCpuBufferStats } from "../../lib/capture/cpu_buffer_stats.ts";
+import { SNAPSHOT_FILES } from "../../lib/capture/read_snapshots.ts";
 import { replayTrace } from "../../lib/replay/replay_trace.ts";
 import { validateReplay } from "../../lib/replay/validate/validate_replay.ts";
 import { parseSnapshotSet } from "../../lib/snapshot/bundle.ts";
