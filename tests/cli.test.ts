@@ -11,6 +11,9 @@ async function kmem(
   const cmd = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      // As the kmem task does: on a machine with empty caches Deno would otherwise print its
+      // `Download …` lines on stderr before kmem's own message.
+      "--quiet",
       "--allow-read",
       "--allow-write",
       "--allow-env",
