@@ -4,10 +4,11 @@
  * {@linkcode AllocPageFlag.SLAB}, and freed back through the pcp/buddy path — so what-if SLUB
  * parameters change page-level fragmentation.
  *
- * While {@linkcode AllocatorPageProvider.seeding} is on (the slab model filling caches with the
- * before-slabinfo's objects), blocks are taken from the *pre-existing* allocations of a
- * snapshot-seeded machine instead: those slabs were already part of the allocated memory the
- * snapshot shows.
+ * Built with a pre-existing pool (`seedFrom`), the provider starts in its seeding phase: until
+ * {@linkcode AllocatorPageProvider.endSeeding}, while the slab model fills caches with the
+ * before-slabinfo's objects, blocks are taken from the *pre-existing* allocations of a
+ * snapshot-seeded machine: those slabs were already part of the allocated memory the snapshot
+ * shows.
  *
  * @module
  */
@@ -15,6 +16,13 @@
 import type { PageProvider } from "../slab/page_provider.ts";
 import { AllocPageFlag, type PageAllocator } from "../mm/page_allocator.ts";
 import { gfpZoneType } from "../mm/gfp_zone.ts";
+import type { PreexistingPool } from "./page/preexisting_pool.ts";
+
+/** Options of {@linkcode AllocatorPageProvider}. */
+export interface AllocatorPageProviderOptions {
+  /** Serve blocks from these pre-existing allocations until {@linkcode AllocatorPageProvider.endSeeding}. */
+  seedFrom?: PreexistingPool;
+}
 
 /**
  * A {@linkcode PageProvider} backed by a {@linkcode PageAllocator}.
@@ -35,8 +43,8 @@ import { gfpZoneType } from "../mm/gfp_zone.ts";
  * ```
  */
 export class AllocatorPageProvider implements PageProvider {
-  /** Take pre-existing blocks (snapshot seeding) instead of allocating. */
-  seeding = false;
+  /** The pre-existing pool while seeding, then null. */
+  #seedFrom: PreexistingPool | null;
   /** Pages held by the slab layer now. */
   pagesInUse = 0;
   peakPages = 0;
@@ -50,7 +58,8 @@ export class AllocatorPageProvider implements PageProvider {
   /** Blocks taken from pre-existing allocations while seeding. */
   seededBlocks = 0;
 
-  constructor(readonly machine: PageAllocator) {
+  constructor(readonly machine: PageAllocator, opts: AllocatorPageProviderOptions = {}) {
+    this.#seedFrom = opts.seedFrom ?? null;
     this.slabBlocksByOrder = new Float64Array(machine.nrOrders);
     this.allocsByOrder = new Float64Array(machine.nrOrders);
   }
@@ -58,7 +67,8 @@ export class AllocatorPageProvider implements PageProvider {
   allocPages(gfp: number, order: number, cpu = 0): number | null {
     const m = this.machine;
     this.allocCalls++;
-    let pfn: number | null = this.seeding ? this.#takePreexisting(gfp, order) : null;
+    const seed = this.#seedFrom;
+    let pfn: number | null = seed ? this.#takePreexisting(seed, gfp, order) : null;
     if (pfn !== null) this.seededBlocks++;
     else {
       pfn = m.allocPages(gfp, order, cpu);
@@ -82,13 +92,18 @@ export class AllocatorPageProvider implements PageProvider {
     this.machine.__freePages(pfn, order, cpu);
   }
 
+  /** Ends the seeding phase: from now on blocks come from the allocator. */
+  endSeeding(): void {
+    this.#seedFrom = null;
+  }
+
   /** A pre-existing block of the gfp's highest usable zone or below, or null. */
-  #takePreexisting(gfp: number, order: number): number | null {
+  #takePreexisting(pool: PreexistingPool, gfp: number, order: number): number | null {
     const m = this.machine;
     const highest = gfpZoneType(gfp, m.spec.configuredZoneTypes);
     for (let z = m.zones.length - 1; z >= 0; z--) {
       if (m.zones[z]!.type > highest) continue;
-      const pfn = m.takePreexisting(z, order);
+      const pfn = pool.take(z, order);
       if (pfn >= 0) return pfn;
     }
     return null;

@@ -38,13 +38,21 @@ import { Ev } from "../trace/event_kind.ts";
 import { MmInvariantError } from "../trace/diagnostics.ts";
 import type { StringTable } from "../trace/string_table.ts";
 import type { MachineSpec } from "../mm/machine_spec.ts";
-import { AllocPageFlag, PageAllocator, PageState } from "../mm/page_allocator.ts";
+import {
+  AllocPageFlag,
+  type FallbackHook,
+  type ForcedPageState,
+  PageAllocator,
+  PageState,
+} from "../mm/page_allocator.ts";
 import {
   seedLayout,
   type SeedReport,
   type SeedSnapshots,
   seedUnlocated,
-} from "../mm/snapshot_seed.ts";
+} from "./page/snapshot_seed.ts";
+import { UnlocatedPool } from "./page/unlocated_pool.ts";
+import { PreexistingPool } from "./page/preexisting_pool.ts";
 import { HeldPageKind, SlabPageClassifier, SlabPageVerdict } from "./slab_page_classifier.ts";
 import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import type {
@@ -129,6 +137,8 @@ export interface PageReplayOptions {
    * `slabinfo` gives the traced machine's slab orders.
    */
   delegateSlabPages?: { nrCpus: number; slabinfo?: readonly SlabInfoRow[] };
+  /** Policy: called on every fallback the emulator makes (see {@linkcode FallbackHook}). */
+  onFallback?: FallbackHook;
 }
 
 /** Live-map values pack the emulated pfn and the order: pfn · 2^16 + order. */
@@ -159,6 +169,10 @@ export class PageReplay {
   readonly mode: ReplayMode;
   readonly machine: PageAllocator;
   readonly seed: SeedReport | null = null;
+  /** Policy: pre-existing allocations of the seeded machine (slab seeding takes from them). */
+  readonly preexisting: PreexistingPool;
+  readonly #forced: ForcedPageState;
+  readonly #unlocated: UnlocatedPool;
   readonly #strict: boolean;
   readonly #fallbackTakes: boolean;
   readonly #maxExamples: number;
@@ -223,13 +237,20 @@ export class PageReplay {
     this.#fallbackTakes = major > 6 || (major === 6 && minor >= 10);
     this.#maxExamples = opts.maxExamplesPerKind ?? 3;
     const faithful = this.mode === "faithful";
-    this.machine = new PageAllocator(opts.spec, { initial: faithful ? "unknown" : "free" });
+    const { machine, forced } = PageAllocator.withForcedState(opts.spec, {
+      initial: faithful ? "unknown" : "free",
+      onFallback: opts.onFallback,
+    });
+    this.machine = machine;
+    this.#forced = forced;
+    this.#unlocated = new UnlocatedPool(machine, forced);
+    this.preexisting = new PreexistingPool(machine, forced);
     if (opts.snapshots) {
       this.seed = faithful
-        ? seedUnlocated(this.machine, opts.snapshots)
-        : seedLayout(this.machine, opts.snapshots);
+        ? seedUnlocated(this.#unlocated, opts.snapshots)
+        : seedLayout(this.preexisting, opts.snapshots);
     }
-    this.machine.resetHistory();
+    forced.resetHistory();
     this.#retypes = new Float64Array(this.machine.zones.length * MIGRATE_TYPES);
     this.#traceFailures = new Float64Array(this.machine.nrOrders);
     this.#pbKnown = new Uint8Array(this.machine.pageblockMt.length);
@@ -339,7 +360,7 @@ export class PageReplay {
         return this.#wmarks(b, i);
       case Call.ZONE_LOWMEM_RESERVE: {
         const zi = this.machine.findZone(b.node[i]!, b.zone[i]!);
-        if (zi >= 0) this.machine.setLowmemReserve(zi, b.a[i]!, b.b[i]!);
+        if (zi >= 0) this.#forced.setLowmemReserve(zi, b.a[i]!, b.b[i]!);
         return;
       }
       case Call.LOST:
@@ -361,7 +382,7 @@ export class PageReplay {
   #wmarks(b: CallBatch, i: number): void {
     const zi = this.machine.findZone(b.node[i]!, b.zone[i]!);
     if (zi >= 0) {
-      this.machine.setWatermarks(zi, b.a[i]!, b.b[i]!, b.c[i]!, b.d[i]! >= 0 ? b.d[i]! : b.c[i]!);
+      this.#forced.setWatermarks(zi, b.a[i]!, b.b[i]!, b.c[i]!, b.d[i]! >= 0 ? b.d[i]! : b.c[i]!);
     }
   }
 
@@ -408,7 +429,7 @@ export class PageReplay {
         `pfn 0x${pfn.toString(16)}: event type ${mt}, pageblock ${m.pageblockMt[pb]}`,
       );
       this.#realRetype(pfn, order, mt);
-    } else m.retypePageblocks(pfn, order, mt);
+    } else this.#forced.retypePageblocks(pfn, order, mt);
     const n = order >= m.pageblockOrder ? 1 << (order - m.pageblockOrder) : 1;
     for (let k = 0; k < n; k++) this.#pbKnown[pb + k] = 1;
   }
@@ -443,22 +464,22 @@ export class PageReplay {
     const head = m.headOf(pfn);
     const st = m.stateAt(head);
     if (st === PageState.BUDDY && m.orderAt(head) >= order) {
-      m.carve(pfn, order, buddyMt);
+      this.#forced.carve(pfn, order, buddyMt);
       return;
     }
     if (st === PageState.UNKNOWN && m.orderAt(head) >= order) {
-      const k = m.takeUnlocated(zi, pfn, order, mt, this.#allUnknown);
+      const k = this.#unlocated.take(zi, pfn, order, mt, this.#allUnknown);
       if (k >= 0) {
         this.#seededBlocks++;
-        m.locateFree(zi, pfn & ~((1 << k) - 1), k, mt);
-        m.carve(pfn, order, buddyMt);
+        this.#forced.locateFree(zi, pfn & ~((1 << k) - 1), k, mt);
+        this.#forced.carve(pfn, order, buddyMt);
         return;
       }
       this.#desync("take-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order} type ${mt}`);
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
       return;
     }
-    const mask = m.carve(pfn, order, buddyMt);
+    const mask = this.#forced.carve(pfn, order, buddyMt);
     const others = mask & ~((1 << PageState.BUDDY) | (1 << PageState.UNKNOWN));
     if (others & (1 << PageState.HOLE)) {
       this.#desync("pfn-in-hole", b, i, `pfn 0x${pfn.toString(16)}`);
@@ -501,7 +522,7 @@ export class PageReplay {
     this.#takeFromBuddy(b, i, zi, pfn, order, mt, mt);
     const refill = b.a[i]! >= 0 ? (b.flags[i]! & EventFlag.PERCPU_REFILL) !== 0 : order === 0;
     this.#placeTaken(zi, cpu, pfn, order, mt, refill);
-    m.noteFree(zi);
+    this.#forced.noteFree(zi);
   }
 
   #placeTaken(
@@ -512,11 +533,17 @@ export class PageReplay {
     mt: number,
     refill: boolean,
   ): void {
-    const m = this.machine;
     if (refill) {
-      m.pcpAdd(zi, cpu, pfn, order, mt < MIGRATE_PCPTYPES ? mt : MigrateType.MOVABLE, true);
+      this.#forced.pcpAdd(
+        zi,
+        cpu,
+        pfn,
+        order,
+        mt < MIGRATE_PCPTYPES ? mt : MigrateType.MOVABLE,
+        true,
+      );
     } else {
-      m.setAllocated(pfn, order, mt);
+      this.#forced.setAllocated(pfn, order, mt);
       this.#pendingTakes.add(pfn);
     }
   }
@@ -570,34 +597,34 @@ export class PageReplay {
       // the following zone_locked takes the page.
       this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
       if (claim) {
-        m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
+        this.#forced.placeFree(zi, pfn, fallbackOrder, fallbackMt);
         this.#realRetype(pfn, fallbackOrder, allocMt, fallbackMt);
       } else {
-        m.placeFree(zi, pfn, fallbackOrder, allocMt);
+        this.#forced.placeFree(zi, pfn, fallbackOrder, allocMt);
       }
-      m.noteFree(zi);
+      this.#forced.noteFree(zi);
       return;
     }
     const cpu = b.cpu[i]!;
     if (fallbackOrder >= m.pageblockOrder) {
       // Whole-block claim: retype the range, split it under the new type.
       this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
-      m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
+      this.#forced.placeFree(zi, pfn, fallbackOrder, fallbackMt);
       this.#realRetype(pfn, fallbackOrder, allocMt, fallbackMt);
       const n = 1 << Math.max(0, fallbackOrder - m.pageblockOrder);
       for (let k = 0; k < n; k++) this.#pbKnown[(pfn >>> m.pageblockOrder) + k] = 1;
-      m.carve(pfn, allocOrder, allocMt);
+      this.#forced.carve(pfn, allocOrder, allocMt);
     } else {
       // Steal: the remainder stays on the fallback type's lists, pageblock type unchanged.
       this.#takeFromBuddy(b, i, zi, pfn, fallbackOrder, fallbackMt, fallbackMt);
       if (allocOrder < fallbackOrder) {
-        m.placeFree(zi, pfn, fallbackOrder, fallbackMt);
-        m.carve(pfn, allocOrder, fallbackMt);
+        this.#forced.placeFree(zi, pfn, fallbackOrder, fallbackMt);
+        this.#forced.carve(pfn, allocOrder, fallbackMt);
       }
     }
     const refill = m.pcpAllowedOrder(allocOrder) && allocMt < MIGRATE_PCPTYPES;
     this.#placeTaken(zi, cpu, pfn, allocOrder, allocMt, refill);
-    m.noteFree(zi);
+    this.#forced.noteFree(zi);
   }
 
   /** Rule 3: mm_page_alloc. */
@@ -619,20 +646,20 @@ export class PageReplay {
     if (mt < 0 || mt >= MIGRATE_TYPES) mt = 0;
     const flags = (b.gfp[i]! & GFP.COMP) && order > 0 ? AllocPageFlag.COMPOUND : 0;
     if (st === PageState.PCP && head === pfn && ho === order) {
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else if (st === PageState.ALLOC && head === pfn && ho === order) {
       if (!this.#pendingTakes.delete(pfn)) {
         this.#desync("alloc-allocated", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
       }
     } else if (st === PageState.UNKNOWN && ho >= order) {
-      if (m.takeUnlocatedPcp(zi, b.cpu[i]!, 1 << order)) this.#seededPcpPages += 1 << order;
+      if (this.#unlocated.takePcp(zi, b.cpu[i]!, 1 << order)) this.#seededPcpPages += 1 << order;
       else this.#desync("alloc-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else if (st === PageState.BUDDY && ho >= order) {
       this.#desync("alloc-from-buddy", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else {
-      const mask = m.carve(pfn, order);
+      const mask = this.#forced.carve(pfn, order);
       this.#desync(
         mask & (1 << PageState.HOLE) ? "pfn-in-hole" : "alloc-shape-mismatch",
         b,
@@ -640,8 +667,8 @@ export class PageReplay {
         `pfn 0x${pfn.toString(16)} order ${order}, model had state mask ${mask}`,
       );
     }
-    m.setAllocated(pfn, order, mt, flags);
-    m.noteFree(zi);
+    this.#forced.setAllocated(pfn, order, mt, flags);
+    this.#forced.noteFree(zi);
   }
 
   /** Rule 4 (and 6): mm_page_free. */
@@ -658,16 +685,16 @@ export class PageReplay {
     this.#pendingTakes.delete(pfn);
     if (st === PageState.ALLOC && ho >= order) {
       // Exact free, or a piece of a non-compound block freed page by page (split_page).
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else if (st === PageState.UNKNOWN && ho >= order) {
       if (order === m.maxOrder) this.#zoneGrowthPages += 1 << order;
       else this.#desync("free-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else if ((st === PageState.BUDDY || st === PageState.PCP) && ho >= order) {
       this.#desync("double-free", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else {
-      const mask = m.carve(pfn, order);
+      const mask = this.#forced.carve(pfn, order);
       this.#desync(
         mask & (1 << PageState.HOLE) ? "pfn-in-hole" : "free-order-mismatch",
         b,
@@ -675,7 +702,7 @@ export class PageReplay {
         `pfn 0x${pfn.toString(16)} order ${order}, model had state mask ${mask}`,
       );
     }
-    m.freeDetached(pfn, order, b.cpu[i]! % m.cpus, false);
+    this.#forced.freeDetached(pfn, order, b.cpu[i]!, false);
   }
 
   /** Rule 5: mm_page_pcpu_drain. */
@@ -689,13 +716,13 @@ export class PageReplay {
     const st = m.stateAt(head);
     const ho = m.orderAt(head);
     if (st === PageState.PCP && head === pfn && ho === order) {
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else if (st === PageState.UNKNOWN && ho >= order) {
-      if (m.takeUnlocatedPcp(zi, b.cpu[i]!, 1 << order)) this.#seededPcpPages += 1 << order;
+      if (this.#unlocated.takePcp(zi, b.cpu[i]!, 1 << order)) this.#seededPcpPages += 1 << order;
       else this.#desync("drain-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
-      m.carve(pfn, order);
+      this.#forced.carve(pfn, order);
     } else {
-      const mask = m.carve(pfn, order);
+      const mask = this.#forced.carve(pfn, order);
       this.#desync(
         "drain-not-pcp",
         b,
@@ -706,8 +733,8 @@ export class PageReplay {
     let mt = b.mt[i]!;
     if (mt >= 0 && mt < MIGRATE_TYPES) this.#learnType(b, i, pfn, order, mt);
     else mt = m.pageblockMtOf(pfn);
-    m.freeToBuddy(zi, pfn, order, mt);
-    m.noteFree(zi);
+    this.#forced.freeToBuddy(zi, pfn, order, mt);
+    this.#forced.noteFree(zi);
   }
 
   /**
@@ -737,8 +764,8 @@ export class PageReplay {
       const h = m.headOf(q);
       const o = m.orderAt(h);
       if (m.stateAt(h) === PageState.BUDDY && h >= start) {
-        m.carve(h, o);
-        m.setAllocated(h, o, m.pageblockMtOf(h));
+        this.#forced.carve(h, o);
+        this.#forced.setAllocated(h, o, m.pageblockMtOf(h));
         located += 1 << o;
       }
       q = h + (1 << o);
@@ -757,7 +784,7 @@ export class PageReplay {
     } else if (located < taken) {
       this.#isolateUnlocated(b, i, zi, start, end, taken - located);
     }
-    m.noteFree(zi);
+    this.#forced.noteFree(zi);
   }
 
   /** The part of an isolation the model had not located: a guess from the unlocated pool. */
@@ -783,7 +810,7 @@ export class PageReplay {
     let missing = 0;
     for (let k = m.maxOrder; k >= 0; k--) {
       while (need[k]! > 0) {
-        if (m.takeUnlocatedBlock(zi, k, mt) >= 0) break;
+        if (this.#unlocated.takeBlock(zi, k, mt) >= 0) break;
         // Nothing that large left unlocated: two halves instead.
         need[k]!--;
         if (k > 0) need[k - 1]! += 2;
@@ -809,8 +836,8 @@ export class PageReplay {
             k--;
           }
           if (k >= 0) {
-            m.carve(p, k);
-            m.setAllocated(p, k, mt);
+            this.#forced.carve(p, k);
+            this.#forced.setAllocated(p, k, mt);
             need[k]!--;
             left--;
             placed += 1 << k;
@@ -869,10 +896,10 @@ export class PageReplay {
         if (pfn >= minPfn && pfn > best) best = pfn;
       }
       if (best >= 0) {
-        m.carve(best, k);
-        m.setAllocated(best, k, MigrateType.MOVABLE);
+        this.#forced.carve(best, k);
+        this.#forced.setAllocated(best, k, MigrateType.MOVABLE);
         this.#iso.locatedPages += 1 << k;
-      } else if (m.takeUnlocatedBlock(zi, k, MigrateType.MOVABLE) >= 0) {
+      } else if (this.#unlocated.takeBlock(zi, k, MigrateType.MOVABLE) >= 0) {
         this.#iso.unlocatedPages += 1 << k;
       } else {
         this.#iso.missingPages += 1 << k;
@@ -884,7 +911,7 @@ export class PageReplay {
       i,
       `min_pfn 0x${minPfn.toString(16)} nr_taken ${taken}: block pfns guessed`,
     );
-    m.noteFree(zi);
+    this.#forced.noteFree(zi);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -970,10 +997,10 @@ export class PageReplay {
     }
     // Never handed out by the emulator: release a pre-existing block instead.
     let zi = m.zoneOf(pfn);
-    let got = zi >= 0 ? m.takePreexisting(zi, order) : -1;
+    let got = zi >= 0 ? this.preexisting.take(zi, order) : -1;
     for (let z = m.zones.length - 1; got < 0 && z >= 0; z--) {
       zi = z;
-      got = m.takePreexisting(z, order);
+      got = this.preexisting.take(z, order);
     }
     if (got < 0) {
       this.#desync("free-unmapped", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
@@ -984,14 +1011,13 @@ export class PageReplay {
 
   /** Splits live trace allocation (base, order) so that (pfn, order) is its own entry. */
   #splitLive(base: number, v: number, pfn: number, order: number): void {
-    const m = this.machine;
     let ebase = Math.floor(v / (1 << ALLOC_KEY_ORDER_BITS));
     let tbase = base;
     let o = v & ALLOC_KEY_ORDER_MASK;
     this.#live.delete(base);
     const emuPiece = ebase + (pfn - base);
-    m.carve(emuPiece, order);
-    m.setAllocated(emuPiece, order, 0);
+    this.#forced.carve(emuPiece, order);
+    this.#forced.setAllocated(emuPiece, order, 0);
     while (o > order) {
       o--;
       const half = 1 << o;
@@ -1029,7 +1055,7 @@ export class PageReplay {
       this.#retypes[zi * MIGRATE_TYPES + old]!--;
       this.#retypes[zi * MIGRATE_TYPES + mt]!++;
     }
-    m.retypePageblocks(pfn, order, mt);
+    this.#forced.retypePageblocks(pfn, order, mt);
   }
 
   /** Pageblocks per migratetype of zone `zi` now (blocks owned by the zone, as the census). */

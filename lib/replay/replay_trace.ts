@@ -139,31 +139,31 @@ export async function replayTrace(
         sampleZones(metrics, s, prevCounters);
       }
       : undefined,
-  });
-  const provider = slabOnMachine ? new AllocatorPageProvider(pages.machine) : null;
-  if (metrics && mode === "policy") {
     // The emulator's own fallbacks (faithful mode reports the traced extfrag events instead).
-    const zones = pages.machine.zoneViews;
-    pages.machine.onFallback = (zone, allocOrder, fallbackOrder, mt, fallbackMt, claimed) => {
-      metrics.addFallback({
-        tsNs: pages.lastTsNs,
-        zone: zones[zone]?.name,
-        allocOrder,
-        fallbackOrder,
-        allocMigratetype: mt,
-        fallbackMigratetype: fallbackMt,
-        fragmenting: fallbackOrder < pages.machine.pageblockOrder,
-        changeOwnership: claimed,
-      });
-    };
-  }
+    onFallback: metrics && mode === "policy"
+      ? (zone, allocOrder, fallbackOrder, mt, fallbackMt, claimed) => {
+        metrics.addFallback({
+          tsNs: pages.lastTsNs,
+          zone: pages.machine.zoneViews[zone]?.name,
+          allocOrder,
+          fallbackOrder,
+          allocMigratetype: mt,
+          fallbackMigratetype: fallbackMt,
+          fragmenting: fallbackOrder < pages.machine.pageblockOrder,
+          changeOwnership: claimed,
+        });
+      }
+      : undefined,
+  });
+  const provider = slabOnMachine
+    ? new AllocatorPageProvider(pages.machine, { seedFrom: pages.preexisting })
+    : null;
   let slab: SlabReplay | null = null;
   let strings: StringTable | null = null;
   const sink = (b: CallBatch, st: StringTable) => {
     if (strings === null) {
       strings = st;
       if (slabOn) {
-        if (provider) provider.seeding = true;
         slab = new SlabReplay(st, {
           nrCpus: cpus,
           pages: provider ?? undefined,
@@ -191,7 +191,7 @@ export async function replayTrace(
             }
             : undefined,
         });
-        if (provider) provider.seeding = false;
+        provider?.endSeeding();
       }
     }
     pages.apply(b, st);

@@ -82,9 +82,9 @@ Deno.test("an unmovable request claims a whole MAX_ORDER movable block (fallback
 });
 
 Deno.test("a small movable request steals the smallest unmovable buddy without retyping", () => {
-  const m = new PageAllocator(oneZone(2048, false));
-  m.retypePageblocks(0, 10, UNMOVABLE);
-  m.retypePageblocks(1024, 10, UNMOVABLE);
+  const { machine: m, forced } = PageAllocator.withForcedState(oneZone(2048, false));
+  forced.retypePageblocks(0, 10, UNMOVABLE);
+  forced.retypePageblocks(1024, 10, UNMOVABLE);
   const blocks: number[] = [];
   for (let i = 0; i < 256; i++) blocks.push(m.allocPages(GFP_KERNEL, 3)!);
   equal(m.zones[0]!.freePages, 0);

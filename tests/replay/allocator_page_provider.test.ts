@@ -4,7 +4,8 @@ import { GFP } from "../../lib/kernel/gfp_flags.ts";
 import { MigrateType } from "../../lib/kernel/constants.ts";
 import { machineSpecFromZoneinfo } from "../../lib/mm/machine_spec.ts";
 import { PageAllocator, PageState } from "../../lib/mm/page_allocator.ts";
-import { seedLayout } from "../../lib/mm/snapshot_seed.ts";
+import { seedLayout } from "../../lib/replay/page/snapshot_seed.ts";
+import { PreexistingPool } from "../../lib/replay/page/preexisting_pool.ts";
 import { parseBuddyinfo } from "../../lib/snapshot/buddyinfo.ts";
 import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
 import { SlabReplay } from "../../lib/slab/slab_replay.ts";
@@ -16,14 +17,15 @@ const MIXED = MIXED_DIR;
 const zoneinfo = parseZoneinfo(Deno.readTextFileSync(MIXED + "before.zoneinfo"));
 const buddyinfo = parseBuddyinfo(Deno.readTextFileSync(MIXED + "before.buddyinfo"));
 
-function machine(): PageAllocator {
-  const m = new PageAllocator(machineSpecFromZoneinfo(zoneinfo), { initial: "free" });
-  seedLayout(m, { zoneinfo, buddyinfo });
-  return m;
+function seeded(): { m: PageAllocator; pool: PreexistingPool } {
+  const { machine, forced } = PageAllocator.withForcedState(machineSpecFromZoneinfo(zoneinfo));
+  const pool = new PreexistingPool(machine, forced);
+  seedLayout(pool, { zoneinfo, buddyinfo });
+  return { m: machine, pool };
 }
 
 Deno.test("slab pages come from the emulated allocator, marked SLAB, with the cache's gfp", () => {
-  const m = machine();
+  const { m } = seeded();
   const p = new AllocatorPageProvider(m);
   const normal = m.zones.findIndex((z) => z.name === "Normal");
   const free0 = m.zones[normal]!.freePages + m.zones[normal]!.pcpCount.reduce((a, x) => a + x, 0);
@@ -42,16 +44,19 @@ Deno.test("slab pages come from the emulated allocator, marked SLAB, with the ca
 });
 
 Deno.test("seeding takes the before-slabinfo's slabs out of the pre-existing allocations", () => {
-  const m = machine();
-  const p = new AllocatorPageProvider(m);
+  const { m, pool } = seeded();
+  const p = new AllocatorPageProvider(m, { seedFrom: pool });
   const freeBefore = m.zones.map((z) => z.freePages);
   const slabinfo = parseSlabinfo(Deno.readTextFileSync(MIXED + "before.slabinfo"));
-  p.seeding = true;
   const r = new SlabReplay(new StringTable(), { nrCpus: 2, pages: p, slabinfo, seed: slabinfo });
-  p.seeding = false;
+  p.endSeeding();
   // No free memory was used: every seeded slab was already allocated in the snapshot.
   assert.deepEqual(m.zones.map((z) => z.freePages), freeBefore);
   assert.equal(p.seededBlocks, r.caches.reduce((a, c) => a + c.numSlabs, 0));
   assert.equal(p.pagesInUse, r.caches.reduce((a, c) => a + c.pages, 0));
   assert.deepEqual(Array.from(p.allocsByOrder), new Array(m.nrOrders).fill(0));
+  // After seeding, blocks come from the allocator.
+  const pfn = p.allocPages(GFP.KSWAPD_RECLAIM | GFP.COMP | GFP.RECLAIMABLE, 1, 0)!;
+  assert.equal(m.allocFlagsAt(pfn).preexisting, false);
+  assert.equal(p.allocsByOrder[1], 1);
 });

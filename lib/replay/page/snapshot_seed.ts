@@ -19,11 +19,13 @@ import {
   MIGRATE_TYPE_NAMES,
   MigrateType,
   ZONE_NAMES,
-} from "../kernel/constants.ts";
-import type { BuddyInfoRow } from "../snapshot/buddyinfo.ts";
-import type { PagetypeInfo } from "../snapshot/pagetypeinfo.ts";
-import type { ZoneInfo } from "../snapshot/zoneinfo.ts";
-import { PageAllocator, PageState } from "./page_allocator.ts";
+} from "../../kernel/constants.ts";
+import type { BuddyInfoRow } from "../../snapshot/buddyinfo.ts";
+import type { PagetypeInfo } from "../../snapshot/pagetypeinfo.ts";
+import type { ZoneInfo } from "../../snapshot/zoneinfo.ts";
+import { type ForcedPageState, type PageAllocator, PageState } from "../../mm/page_allocator.ts";
+import type { PreexistingPool } from "./preexisting_pool.ts";
+import type { UnlocatedPool } from "./unlocated_pool.ts";
 
 /** The before-snapshots a replay can start from (any subset). */
 export interface SeedSnapshots {
@@ -104,41 +106,47 @@ function pcpCounts(m: PageAllocator, snap: SeedSnapshots): Array<[number, number
  * @example
  * ```ts
  * import { seedUnlocated } from "./snapshot_seed.ts";
- * import { PageAllocator } from "./page_allocator.ts";
- * import { machineSpecFromZoneinfo } from "./machine_spec.ts";
- * import { parseZoneinfo } from "../snapshot/zoneinfo.ts";
- * import { parseBuddyinfo } from "../snapshot/buddyinfo.ts";
+ * import { UnlocatedPool } from "./unlocated_pool.ts";
+ * import { PageAllocator } from "../../mm/page_allocator.ts";
+ * import { machineSpecFromZoneinfo } from "../../mm/machine_spec.ts";
+ * import { parseZoneinfo } from "../../snapshot/zoneinfo.ts";
+ * import { parseBuddyinfo } from "../../snapshot/buddyinfo.ts";
  * const dir = "../shared/traces/mixed/";
  * const zoneinfo = parseZoneinfo(Deno.readTextFileSync(dir + "before.zoneinfo"));
- * const m = new PageAllocator(machineSpecFromZoneinfo(zoneinfo), { initial: "unknown" });
- * seedUnlocated(m, { zoneinfo, buddyinfo: parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo")) });
- * m.zones[2]!.freePages; // 267995
+ * const { machine, forced } = PageAllocator.withForcedState(machineSpecFromZoneinfo(zoneinfo), {
+ *   initial: "unknown",
+ * });
+ * const buddyinfo = parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo"));
+ * seedUnlocated(new UnlocatedPool(machine, forced), { zoneinfo, buddyinfo });
+ * machine.zones[2]!.freePages; // 267995
  * ```
  */
-export function seedUnlocated(m: PageAllocator, snap: SeedSnapshots): SeedReport {
+export function seedUnlocated(pool: UnlocatedPool, snap: SeedSnapshots): SeedReport {
+  const m = pool.machine;
   const report: SeedReport = { freeBlocks: {}, unplaced: 0, pcpPages: 0 };
   for (const [zi, c] of freeCounts(m, snap)) {
     let n = 0;
     c.forEach((row, o) =>
       row.forEach((blocks, mt) => {
-        if (blocks > 0) m.addUnlocated(zi, o, mt, blocks);
+        if (blocks > 0) pool.add(zi, o, mt, blocks);
         n += blocks;
       })
     );
     report.freeBlocks[m.zones[zi]!.name] = n;
-    m.noteFree(zi);
+    pool.forced.noteFree(zi);
   }
   for (const [zi, cpu, pages] of pcpCounts(m, snap)) {
-    m.addUnlocatedPcp(zi, cpu, pages);
+    pool.addPcp(zi, cpu, pages);
     report.pcpPages += pages;
   }
-  seedPageblockTypes(m, snap, new Map());
+  seedPageblockTypes(m, pool.forced, snap, new Map());
   return report;
 }
 
 /** Spreads the remaining pageblock-type counts over pageblocks not yet typed by placement. */
 function seedPageblockTypes(
   m: PageAllocator,
+  forced: ForcedPageState,
   snap: SeedSnapshots,
   typed: Map<number, Set<number>>,
 ): void {
@@ -172,7 +180,7 @@ function seedPageblockTypes(
         }
       });
       given[best]!++;
-      m.pageblockMt[b] = best;
+      forced.setPageblockMt(b, best);
     }
   }
 }
@@ -186,18 +194,22 @@ function seedPageblockTypes(
  * @example
  * ```ts
  * import { seedLayout } from "./snapshot_seed.ts";
- * import { PageAllocator } from "./page_allocator.ts";
- * import { machineSpecFromZoneinfo } from "./machine_spec.ts";
- * import { parseZoneinfo } from "../snapshot/zoneinfo.ts";
- * import { parseBuddyinfo } from "../snapshot/buddyinfo.ts";
+ * import { PreexistingPool } from "./preexisting_pool.ts";
+ * import { PageAllocator } from "../../mm/page_allocator.ts";
+ * import { machineSpecFromZoneinfo } from "../../mm/machine_spec.ts";
+ * import { parseZoneinfo } from "../../snapshot/zoneinfo.ts";
+ * import { parseBuddyinfo } from "../../snapshot/buddyinfo.ts";
  * const dir = "../shared/traces/mixed/";
  * const zoneinfo = parseZoneinfo(Deno.readTextFileSync(dir + "before.zoneinfo"));
- * const m = new PageAllocator(machineSpecFromZoneinfo(zoneinfo));
- * seedLayout(m, { zoneinfo, buddyinfo: parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo")) });
- * m.zones[2]!.freePages; // 267995
+ * const { machine, forced } = PageAllocator.withForcedState(machineSpecFromZoneinfo(zoneinfo));
+ * const buddyinfo = parseBuddyinfo(Deno.readTextFileSync(dir + "before.buddyinfo"));
+ * seedLayout(new PreexistingPool(machine, forced), { zoneinfo, buddyinfo });
+ * machine.zones[2]!.freePages; // 267995
  * ```
  */
-export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
+export function seedLayout(pool: PreexistingPool, snap: SeedSnapshots): SeedReport {
+  const m = pool.machine;
+  const forced = pool.forced;
   const report: SeedReport = { freeBlocks: {}, unplaced: 0, pcpPages: 0 };
   const counts = freeCounts(m, snap);
   const typed = new Map<number, Set<number>>();
@@ -214,7 +226,7 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
       const h = m.headOf(q);
       const o = m.orderAt(h);
       const st = m.stateAt(h);
-      if (st === PageState.BUDDY || st === PageState.HOLE) m.carve(h, o);
+      if (st === PageState.BUDDY || st === PageState.HOLE) forced.carve(h, o);
       q = h + (1 << o);
     }
     // 2. Place free blocks from the largest order down: large blocks at the first free aligned
@@ -265,7 +277,7 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
         if (freshPb >= lastPb) return -1;
         pbCursor[mt] = freshPb;
         posCursor[mt] = freshPb * pbPages;
-        m.pageblockMt[freshPb] = mt;
+        forced.setPageblockMt(freshPb, mt);
         done.add(freshPb);
         freshPb++;
       }
@@ -283,11 +295,11 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
           }
           if (o >= m.pageblockOrder) {
             for (let b = p >>> m.pageblockOrder; b < (p + size) >>> m.pageblockOrder; b++) {
-              m.pageblockMt[b] = mt;
+              forced.setPageblockMt(b, mt);
               done.add(b);
             }
           }
-          m.placeFree(z.index, p, o, mt);
+          forced.placeFree(z.index, p, o, mt);
           placed++;
           placedPages.set(z.index, (placedPages.get(z.index) ?? 0) + size);
           n--;
@@ -296,7 +308,7 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
     }
     report.freeBlocks[z.name] = placed;
   }
-  seedPageblockTypes(m, snap, typed);
+  seedPageblockTypes(m, forced, snap, typed);
   // 3. Detached pages up to the managed count are pre-existing allocations, the rest holes.
   for (const z of m.zones) {
     if (!counts.has(z.index)) continue;
@@ -306,9 +318,9 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
       const o = m.orderAt(h);
       if (m.stateAt(h) === PageState.DETACHED) {
         if (budget >= 1 << o) {
-          m.addPreexisting(z.index, h, o, m.pageblockMtOf(h));
+          pool.add(z.index, h, o, m.pageblockMtOf(h));
           budget -= 1 << o;
-        } else m.setHole(h, o);
+        } else forced.setHole(h, o);
       }
       q = h + (1 << o);
     }
@@ -316,18 +328,18 @@ export function seedLayout(m: PageAllocator, snap: SeedSnapshots): SeedReport {
   // 4. Pcp pages come out of the pre-existing pool.
   for (const [zi, cpu, pages] of pcpCounts(m, snap)) {
     for (let i = 0; i < pages; i++) {
-      const pfn = m.takePreexisting(zi, 0);
+      const pfn = pool.take(zi, 0);
       if (pfn < 0) break;
-      m.carve(pfn, 0);
+      forced.carve(pfn, 0);
       let mt = m.pageblockMtOf(pfn);
       if (mt >= MIGRATE_PCPTYPES) mt = MigrateType.MOVABLE;
       // Without pcp lists (what-if) those free pages sit in buddy instead.
-      if (m.spec.pcpEnabled) m.pcpAdd(zi, cpu, pfn, 0, mt, true);
-      else m.freeDetached(pfn, 0, cpu);
+      if (m.spec.pcpEnabled) forced.pcpAdd(zi, cpu, pfn, 0, mt, true);
+      else forced.freeDetached(pfn, 0, cpu, true);
       report.pcpPages++;
     }
   }
-  for (const z of m.zones) m.noteFree(z.index);
+  for (const z of m.zones) forced.noteFree(z.index);
   return report;
 }
 
