@@ -47,7 +47,8 @@ interface TraceInput {
   displayName: string;
   sizeBytes: number | null;
   bundleDir: string | null;
-  snapshots: Record<string, string>;
+  /** Snapshot file contents as bytes (text ones are decoded by parseSnapshotSet). */
+  snapshots: Record<string, Uint8Array>;
   /** The bundle's `uname` file (kernel release of the traced machine), when present. */
   uname: string | null;
 }
@@ -91,8 +92,8 @@ async function resolveInput(path: string, format?: string): Promise<TraceInput> 
           `trace.txt[.gz], perf-script.txt[.gz] …)`,
       );
     }
-    const snapshots: Record<string, string> = {};
-    for (const n of layout.snapshots) snapshots[n] = await Deno.readTextFile(`${path}/${n}`);
+    const snapshots: Record<string, Uint8Array> = {};
+    for (const n of layout.snapshots) snapshots[n] = await Deno.readFile(`${path}/${n}`);
     const file = `${path}/${bundleTraceFor(layout.trace, layout.otherTraces, format)}`;
     const fst = await Deno.stat(file);
     const uname = names.includes("uname")

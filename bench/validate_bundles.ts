@@ -18,8 +18,8 @@ for (const dir of Deno.args.filter((a) => !a.startsWith("--"))) {
   const names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name);
   const layout = bundleLayout(names);
   if (!layout.trace) throw new Error(`${dir}: no trace`);
-  const texts: Record<string, string> = {};
-  for (const n of layout.snapshots) texts[n] = Deno.readTextFileSync(`${dir}/${n}`);
+  const texts: Record<string, Uint8Array> = {};
+  for (const n of layout.snapshots) texts[n] = Deno.readFileSync(`${dir}/${n}`);
   const snapshots = parseSnapshotSet(texts);
   const file = await Deno.open(`${dir}/${layout.trace}`);
   const r = await replayTrace(file.readable, { file: `${dir}/${layout.trace}`, snapshots });

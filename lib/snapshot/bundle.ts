@@ -1,6 +1,7 @@
 /**
  * A set of /proc snapshots taken together (the `before.*` / `after.*` files of a capture). The
- * caller reads the files; this module only parses the texts it is given.
+ * caller reads the files; this module only parses the contents it is given: text, or bytes for
+ * the binary `kpageflags` snapshot (text snapshots may be given as bytes too, read as UTF-8).
  *
  * @module
  */
@@ -12,6 +13,9 @@ import { parseSlabSysfs, type SlabSysfsRow } from "./slab_sysfs.ts";
 import { parseSlabShrink, type SlabShrinkRecord } from "./slab_shrink.ts";
 import { parseZoneinfo, type ZoneInfo } from "./zoneinfo.ts";
 import { parseVmstat, type Vmstat } from "./vmstat.ts";
+import { decodeKpageflags, type Kpageflags } from "./kpageflags.ts";
+import { TraceSyntaxError } from "../trace/diagnostics.ts";
+import { assertNever } from "../calls/call_kind.ts";
 
 /** Whichever snapshots of one moment were supplied. */
 export interface SnapshotSet {
@@ -28,6 +32,11 @@ export interface SnapshotSet {
    * written by `kmem capture`): its `active_objs` are then the objects in use.
    */
   slabShrink?: SlabShrinkRecord;
+  /**
+   * /proc/kpageflags: the KPF_* flags of every pfn (`kpageflags`, written by `kmem capture` when
+   * readable; format in lib/snapshot/kpageflags.ts).
+   */
+  kpageflags?: Kpageflags;
 }
 
 /** Snapshots taken before and after the capture, plus names that were not recognised. */
@@ -46,12 +55,14 @@ const KINDS = [
   "vmstat",
   "slab_sysfs",
   "slab_shrink",
+  "kpageflags",
 ] as const;
 const KEY = /(?:^|[\\/])(before|after)\.(\w+)$/;
 
 /**
- * Parses the texts of snapshot files keyed by file name (`before.zoneinfo`, a path ending in
- * `after.slabinfo`, …). The key is used as the file name in errors.
+ * Parses the contents of snapshot files keyed by file name (`before.zoneinfo`, a path ending in
+ * `after.slabinfo`, …). The key is used as the file name in errors. `kpageflags` must be given
+ * as bytes; an absent one is fine.
  *
  * @example
  * ```ts
@@ -64,9 +75,10 @@ const KEY = /(?:^|[\\/])(before|after)\.(\w+)$/;
  * s.ignored; // ["before.meminfo"]
  * ```
  */
-export function parseSnapshotSet(texts: Record<string, string>): SnapshotPair {
+export function parseSnapshotSet(texts: Record<string, string | Uint8Array>): SnapshotPair {
   const out: SnapshotPair = { before: {}, after: {}, ignored: [] };
-  for (const [key, text] of Object.entries(texts)) {
+  const utf8 = new TextDecoder();
+  for (const [key, content] of Object.entries(texts)) {
     const m = KEY.exec(key);
     const kind = m?.[2] as typeof KINDS[number] | undefined;
     if (!m || kind === undefined || !KINDS.includes(kind)) {
@@ -74,28 +86,42 @@ export function parseSnapshotSet(texts: Record<string, string>): SnapshotPair {
       continue;
     }
     const set = m[1] === "before" ? out.before : out.after;
+    const text = () => typeof content === "string" ? content : utf8.decode(content);
     switch (kind) {
       case "buddyinfo":
-        set.buddyinfo = parseBuddyinfo(text, key);
+        set.buddyinfo = parseBuddyinfo(text(), key);
         break;
       case "pagetypeinfo":
-        set.pagetypeinfo = parsePagetypeinfo(text, key);
+        set.pagetypeinfo = parsePagetypeinfo(text(), key);
         break;
       case "zoneinfo":
-        set.zoneinfo = parseZoneinfo(text, key);
+        set.zoneinfo = parseZoneinfo(text(), key);
         break;
       case "slabinfo":
-        set.slabinfo = parseSlabinfo(text, key);
+        set.slabinfo = parseSlabinfo(text(), key);
         break;
       case "vmstat":
-        set.vmstat = parseVmstat(text, key);
+        set.vmstat = parseVmstat(text(), key);
         break;
       case "slab_sysfs":
-        set.slabSysfs = parseSlabSysfs(text, key);
+        set.slabSysfs = parseSlabSysfs(text(), key);
         break;
       case "slab_shrink":
-        set.slabShrink = parseSlabShrink(text, key);
+        set.slabShrink = parseSlabShrink(text(), key);
         break;
+      case "kpageflags":
+        if (typeof content === "string") {
+          throw new TraceSyntaxError("binary snapshot given as text; read it as bytes", {
+            file: key,
+            line: 0,
+            offset: true,
+            code: "kpageflags",
+          });
+        }
+        set.kpageflags = decodeKpageflags(content, key);
+        break;
+      default:
+        assertNever(kind);
     }
   }
   return out;

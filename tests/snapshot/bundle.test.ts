@@ -73,3 +73,34 @@ Deno.test("bundle: the demo's before/after.slab_shrink become slabShrink on both
       e instanceof TraceSyntaxError && /^d\/before\.slab_shrink:1: failed=1 but 0/.test(e.message),
   );
 });
+
+Deno.test("bundle: before/after.kpageflags are decoded from bytes; text snapshots may be bytes", () => {
+  const fixture = new URL("../../traces/kpageflags-6.18/", import.meta.url);
+  const bytes = Deno.readFileSync(new URL("normal-start.kpageflags", fixture));
+  const s = parseSnapshotSet({
+    "b/after.kpageflags": bytes,
+    "b/after.buddyinfo": Deno.readFileSync(new URL("buddyinfo.after-read", fixture)),
+  });
+  // count_kpageflags.py normal-start.raw.gz: 131,072 pfns from 1,048,576 in 54,671 runs
+  assert.deepEqual(
+    [s.after.kpageflags?.firstPfn, s.after.kpageflags?.pfnCount, s.after.kpageflags?.runCount],
+    [1048576, 131072, 54671],
+  );
+  assert.deepEqual(s.after.buddyinfo?.[0]?.freeBlocks, [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 3]);
+  assert.equal(s.before.kpageflags, undefined);
+  // an absent kpageflags is fine; a damaged one or one read as text names its key
+  assert.equal(
+    parseSnapshotSet({ "after.buddyinfo": "Node 0, zone DMA 1\n" }).after.kpageflags,
+    undefined,
+  );
+  assert.throws(
+    () => parseSnapshotSet({ "b/before.kpageflags": bytes.subarray(0, 100) }),
+    (e: unknown) =>
+      e instanceof TraceSyntaxError &&
+      /^b\/before\.kpageflags: byte offset 0: gzip/.test(e.message),
+  );
+  assert.throws(
+    () => parseSnapshotSet({ "before.kpageflags": "KPAGEFL1" }),
+    (e: unknown) => e instanceof TraceSyntaxError && /given as text/.test(e.message),
+  );
+});
