@@ -899,6 +899,10 @@ program
     "do not shrink the slab caches before each slabinfo read (then active_objs also counts " +
       "free objects of CPU slabs and sheaves, and validate compares the emulated layout)",
   )
+  .option(
+    "--no-kpageflags",
+    "do not save before/after.kpageflags (the flags of every pfn from /proc/kpageflags)",
+  )
   .argument("[command...]", "record while this command runs (put it after --)")
   .action(async (
     command: string[],
@@ -910,10 +914,12 @@ program
       dat: boolean;
       gzip?: boolean;
       shrinkSlabs: boolean;
+      kpageflags: boolean;
     },
   ) => {
     const r = await captureBundle({
       shrinkSlabs: f.shrinkSlabs,
+      kpageflags: f.kpageflags,
       seconds: f.seconds,
       events: f.events.split(","),
       command: command.length ? command : undefined,

@@ -155,9 +155,15 @@ export class Kpageflags {
 
 /** Growable list of run (word index, length) pairs. */
 class RunList {
-  word = new Uint32Array(1024);
-  length = new Float64Array(1024);
+  word: Uint32Array;
+  length: Float64Array;
   count = 0;
+
+  constructor(capacity: number) {
+    // Written once so the pages are faulted in now, not while a snapshot is being read.
+    this.word = new Uint32Array(capacity).fill(0);
+    this.length = new Float64Array(capacity).fill(0);
+  }
 
   add(word: number, length: number): void {
     if (this.count === this.word.length) {
@@ -190,7 +196,7 @@ class RunList {
 export class KpageflagsEncoder {
   readonly firstPfn: number;
   #pfns = 0;
-  #runs = new RunList();
+  #runs: RunList;
   #dict = new Map<number | string, number>();
   #lo: number[] = [];
   #hi: number[] = [];
@@ -199,11 +205,27 @@ export class KpageflagsEncoder {
   #curLen = 0;
   #finished = false;
 
-  constructor(firstPfn = 0) {
+  /**
+   * `runCapacity` preallocates room for that many runs (≈450 k for 24 GiB shortly after boot),
+   * so that pushing allocates nothing until it is exceeded.
+   */
+  constructor(firstPfn = 0, runCapacity = 1024) {
     if (!Number.isSafeInteger(firstPfn) || firstPfn < 0) {
       throw new RangeError(`first pfn ${firstPfn} is not a non-negative integer`);
     }
     this.firstPfn = firstPfn;
+    this.#runs = new RunList(Math.max(1, runCapacity));
+  }
+
+  /** Forgets every word pushed, keeping the allocated room (after a warm-up read). */
+  reset(): void {
+    if (this.#finished) throw new Error("KpageflagsEncoder.reset after finish");
+    this.#pfns = 0;
+    this.#runs.count = 0;
+    this.#curLen = 0;
+    this.#dict.clear();
+    this.#lo.length = 0;
+    this.#hi.length = 0;
   }
 
   /** Pfns pushed so far. */

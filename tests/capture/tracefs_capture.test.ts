@@ -6,6 +6,7 @@ import { replayTrace } from "../../lib/replay/replay_trace.ts";
 import { validateReplay } from "../../lib/replay/validate/validate_replay.ts";
 import { parseSnapshotSet } from "../../lib/snapshot/bundle.ts";
 import { bundleLayout } from "../../lib/snapshot/bundle_layout.ts";
+import { kpfZoneRanges, summarizeKpageflags } from "../../lib/snapshot/kpageflags_summary.ts";
 import { importTrace } from "../../lib/trace/trace_import.ts";
 
 /** Whether this machine lets us record (root + tracefs); the reason when it does not. */
@@ -41,6 +42,7 @@ Deno.test({
       ...SNAPSHOT_FILES.flatMap((f) => [`after.${f}`, `before.${f}`]),
       "after.slab_shrink",
       "before.slab_shrink",
+      ...(r.stats.kpageflags ? ["after.kpageflags", "before.kpageflags"] : []),
       "stats",
       "trace.txt",
       "uname",
@@ -55,11 +57,26 @@ Deno.test({
     // The layout resolver picks trace.dat (or the text) and every snapshot.
     const layout = bundleLayout(names);
     assert.equal(layout.trace, r.stats.traceDat ? "trace.dat" : "trace.txt");
-    assert.equal(layout.snapshots.length, 2 * SNAPSHOT_FILES.length + 2);
+    assert.equal(
+      layout.snapshots.length,
+      2 * SNAPSHOT_FILES.length + 2 + (r.stats.kpageflags ? 2 : 0),
+    );
     // Snapshots parse; the zones are the same before and after.
-    const texts: Record<string, string> = {};
-    for (const n of layout.snapshots) texts[n] = r.files.get(n) as string;
+    const texts: Record<string, string | Uint8Array> = {};
+    for (const n of layout.snapshots) texts[n] = r.files.get(n)!;
     const s = parseSnapshotSet(texts);
+    if (r.stats.kpageflags) {
+      // Every zone is covered; DMA, which nothing allocates from, has the buddyinfo blocks.
+      for (const when of ["before", "after"] as const) {
+        const k = s[when].kpageflags!;
+        assert.equal(k.pfnCount, r.stats.kpageflags.pfns);
+        const sums = summarizeKpageflags(k, kpfZoneRanges(s[when].zoneinfo!));
+        assert.ok(sums.every((z) => z.uncoveredPages === 0));
+        const dma = sums.find((z) => z.zone === "DMA");
+        const bi = s[when].buddyinfo!.find((z) => z.zone === "DMA");
+        if (dma && bi) assert.deepEqual(dma.free.perOrder, bi.freeBlocks, when);
+      }
+    } else assert.ok(r.notes.some((n) => /kpageflags not readable/.test(n)));
     assert.deepEqual(
       s.after.buddyinfo!.map((z) => z.zone),
       s.before.buddyinfo!.map((z) => z.zone),
@@ -124,6 +141,7 @@ Deno.test({
       traceDat: false,
       bufferKb: 4096,
       shrinkSlabs: false,
+      kpageflags: false,
     });
     await load.status;
     assert.ok(r.stats.seconds >= 0.3 && r.stats.seconds < 2, `${r.stats.seconds}`);
@@ -132,6 +150,7 @@ Deno.test({
     assert.ok(r.notes.some((n) => /kmem:no_such_event not available/.test(n)));
     assert.ok(!r.files.has("trace.dat"));
     assert.ok(!r.files.has("before.slab_shrink") && !r.files.has("after.slab_shrink"));
+    assert.ok(!r.files.has("before.kpageflags") && r.stats.kpageflags === null);
     // Without shrinking, the per-CPU occupancy is recorded instead (slab_sysfs): one line per
     // slabinfo cache; objs_per_slab is slabinfo's objperslab.
     const snap = parseSnapshotSet(

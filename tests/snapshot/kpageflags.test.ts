@@ -155,11 +155,15 @@ Deno.test("kpageflags: bad input names the file and the payload byte offset", ()
 });
 
 Deno.test("kpageflags: the encoder takes whole words only, and nothing after finish", () => {
-  const e = new KpageflagsEncoder();
+  const e = new KpageflagsEncoder(0, 1);
   assert.throws(() => e.push(new Uint8Array(12)), RangeError);
+  e.push(new Uint8Array(new BigUint64Array([5n, 6n, 7n]).buffer));
+  e.reset(); // a warm-up read is forgotten: its words, runs and pfns
   e.push(new Uint8Array(16));
   assert.equal(e.pfnCount, 2);
-  e.finish();
+  const k = decodeKpageflags(e.finish());
+  assert.deepEqual([k.runCount, k.wordLo.length, k.flagsAt(1)], [1, 1, 0n]);
+  assert.throws(() => e.reset(), /after finish/);
   assert.throws(() => e.push(new Uint8Array(8)), /after finish/);
   assert.throws(() => new KpageflagsEncoder(-1), RangeError);
 });
