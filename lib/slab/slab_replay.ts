@@ -30,12 +30,25 @@ import {
   PAGE_SIZE_4K_BYTES,
 } from "../kernel/constants.ts";
 import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
-import { EventFlag, ptrKey, type StringTable } from "../trace/event_batch.ts";
+import { ptrKey, type StringTable } from "../trace/event_batch.ts";
 import { Ev } from "../trace/event_kind.ts";
 import type { KmemCache } from "./kmem_cache.ts";
 import { kmallocCacheName, kmallocClassBytes, kmallocType } from "./kmalloc_caches.ts";
 import { type PageProvider, SimplePageProvider } from "./page_provider.ts";
 import { SlabAllocator } from "./slab_allocator.ts";
+import { CallSiteTable, fragPct } from "./call_site_table.ts";
+import { LiveObjects, NO_CACHE } from "./live_objects.ts";
+import type { SlabCacheRow, SlabDesync, SlabReplayResult } from "./slab_replay_result.ts";
+import { VmapReplay } from "./vmap_replay.ts";
+
+export type {
+  SlabCacheRow,
+  SlabCallSiteRow,
+  SlabDesync,
+  SlabLeakGroup,
+  SlabReplayResult,
+} from "./slab_replay_result.ts";
+export { type SlabSortKey, sortSlabRows } from "./sort_slab_rows.ts";
 
 /** Options of {@linkcode SlabReplay}. */
 export interface SlabReplayOptions {
@@ -62,182 +75,6 @@ export interface SlabReplayOptions {
   slubMinObjects?: number;
   slubMinOrder?: number;
 }
-
-/** Per-cache result row. */
-export interface SlabCacheRow {
-  name: string;
-  objSizeBytes: number;
-  objsPerSlab: number;
-  pagesPerSlab: number;
-  /** Where the geometry came from. */
-  geometry: "slabinfo" | "computed";
-  /** Emulated state at the end (slabinfo units). */
-  activeObjs: number;
-  inuseObjs: number;
-  numObjs: number;
-  numSlabs: number;
-  pages: number;
-  /** Objects put in from the seed snapshot. */
-  seededObjs: number;
-  /**
-   * activeObjs of the emulated cache right after seeding (0 for caches first seen in the trace).
-   * The seed packs objects into whole slabs, so `activeObjs − activeObjsAtStart` is the change
-   * the trace explains; add it to the before-slabinfo count to predict the after count.
-   */
-  activeObjsAtStart: number;
-  /**
-   * Objects of this cache whose pointer was allocated again while still live: frees the trace
-   * did not show (bulk frees, kfree_rcu batches, sheaf flushes), replayed as implied frees.
-   */
-  impliedFrees: number;
-  /**
-   * Frees of objects allocated before the trace (pointer never seen allocated), attributed to
-   * this cache by the free's cache name or, for kfree, by the slab page the pointer lies in
-   * (learned from the trace's allocations; raw pointers only, not hashed ones).
-   */
-  preTraceFrees: number;
-  /**
-   * Change of the objects in use that the trace shows: allocs − frees − impliedFrees −
-   * preTraceFrees. Predicts slabinfo's `active_objs` change exactly when both snapshots were
-   * taken right after a shrink (no free objects held by CPUs).
-   */
-  objectsDelta: number;
-  /** Calls seen in the trace. */
-  allocs: number;
-  frees: number;
-  bytesReq: number;
-  bytesAlloc: number;
-  /** inuse × size / (pages × page size). */
-  utilisation: number;
-  /** (node + cpu partial slabs) / slabs. */
-  partialShare: number;
-  slabAllocs: number;
-  slabFrees: number;
-  aliases: string[];
-}
-
-/** Per-call-site result row (perf kmem --caller columns plus live state). */
-export interface SlabCallSiteRow {
-  callSite: string;
-  allocs: number;
-  frees: number;
-  bytesReq: number;
-  bytesAlloc: number;
-  wasteBytes: number;
-  /** perf kmem "Frag": 100 − 100·req/alloc (0 when nothing was allocated). */
-  fragPct: number;
-  liveAtEnd: number;
-  liveBytesAtEnd: number;
-  /** Cache of the first allocation from this site. */
-  cache: string;
-}
-
-/** Live objects of one call site that look leaked. */
-export interface SlabLeakGroup {
-  callSite: string;
-  cache: string;
-  objects: number;
-  bytesAlloc: number;
-  oldestTsNs: number;
-}
-
-/** Desynchronisations between the trace and the emulated state. */
-export interface SlabDesync {
-  /** Frees of pointers never seen allocated (allocated before the trace, or lost events). */
-  freeUnknown: number;
-  /** Of those, released from a seeded cache. */
-  freeSeeded: number;
-  /**
-   * Of those, frees whose cache is unknown: kfree of a hashed pointer, of a pointer in a page
-   * no allocation of the trace used, or kmem_cache_free naming a cache the replay never had.
-   */
-  freeUnattributed: number;
-  doubleFree: number;
-  /** Allocations returning a pointer that was still live (its free was not seen). */
-  ptrReusedLive: number;
-  /** The emulator could not get a page for a slab. */
-  allocFailed: number;
-  /** kmem_cache_free named a different cache than the allocation. */
-  cacheMismatch: number;
-}
-
-/** Everything {@linkcode SlabReplay.finish} reports. */
-export interface SlabReplayResult {
-  firstTsNs: number;
-  lastTsNs: number;
-  totals: {
-    allocs: number;
-    frees: number;
-    kfreeNull: number;
-    bytesReq: number;
-    bytesAlloc: number;
-    bytesFreed: number;
-    wasteBytes: number;
-    fragPct: number;
-    largeAllocs: number;
-    liveAtEnd: number;
-    liveBytesAtEnd: number;
-  };
-  caches: SlabCacheRow[];
-  callSites: SlabCallSiteRow[];
-  leaks: SlabLeakGroup[];
-  desync: SlabDesync;
-  aliases: Array<{ cache: string; alias: string; count: number; kind: "free-name" | "pseudo" }>;
-  /** Named caches of the trace absent from the given slabinfo. */
-  notInSlabinfo: string[];
-  lostEvents: { markers: number; events: number; lastTsNs: number };
-  vmap: {
-    allocs: number;
-    failed: number;
-    frees: number;
-    freeUnknown: number;
-    purges: number;
-    purgedAreas: number;
-    reserveConflicts: number;
-    busyAreas: number;
-    busyBytes: number;
-    lazyBytes: number;
-    lastNrLazyPages: number;
-  };
-}
-
-/** Sort keys of the `kmem slab` tables. */
-export type SlabSortKey = "bytes" | "waste" | "live" | "calls";
-
-/**
- * Sorts call-site or cache rows for display (descending).
- *
- * @example
- * ```ts
- * import { sortSlabRows } from "./slab_replay.ts";
- * const rows = [{ allocs: 1, bytesAlloc: 8, wasteBytes: 0, liveAtEnd: 0 },
- *   { allocs: 2, bytesAlloc: 4, wasteBytes: 1, liveAtEnd: 1 }];
- * sortSlabRows(rows, "bytes")[0]!.bytesAlloc; // 8
- * ```
- */
-export function sortSlabRows<
-  T extends {
-    allocs: number;
-    bytesAlloc: number;
-    bytesReq?: number;
-    wasteBytes?: number;
-    liveAtEnd?: number;
-    inuseObjs?: number;
-  },
->(rows: T[], key: SlabSortKey): T[] {
-  // Call-site rows carry waste and live counts; cache rows give them as bytes requested and
-  // objects in use.
-  const f: (r: T) => number = key === "bytes"
-    ? (r) => r.bytesAlloc
-    : key === "waste"
-    ? (r) => r.wasteBytes ?? (r.bytesReq === undefined ? 0 : r.bytesAlloc - r.bytesReq)
-    : key === "live"
-    ? (r) => r.liveAtEnd ?? r.inuseObjs ?? 0
-    : (r) => r.allocs;
-  return rows.sort((a, b) => f(b) - f(a));
-}
-
-const NO_CACHE = -1;
 
 /**
  * Slab replay over CallBatches.
@@ -270,26 +107,8 @@ export class SlabReplay {
   readonly #slabinfo = new Map<string, SlabInfoRow>();
   /** Geometry from what-if SLUB parameters instead of slabinfo. */
   readonly #whatIf: boolean;
-  // Live objects: pointer → record index; records in parallel typed arrays.
-  readonly #live = new Map<number, number>();
-  readonly #freed = new Set<number>();
-  #cap = 0;
-  #recHandle = new Float64Array(0);
-  #recSite = new Int32Array(0);
-  #recCache = new Int32Array(0);
-  #recReq = new Float64Array(0);
-  #recAlloc = new Float64Array(0);
-  #recTs = new Float64Array(0);
-  #recFree: number[] = [];
-  #recNext = 0;
-  // Call sites (by interned string id).
-  readonly #siteOf = new Map<number, number>();
-  #siteName: number[] = [];
-  #siteCache: number[] = [];
-  #siteAllocs: number[] = [];
-  #siteFrees: number[] = [];
-  #siteReq: number[] = [];
-  #siteAlloc: number[] = [];
+  readonly #objs = new LiveObjects();
+  readonly #sites = new CallSiteTable();
   // Per cache (by cache id).
   #cAllocs: number[] = [];
   #cFrees: number[] = [];
@@ -335,17 +154,7 @@ export class SlabReplay {
   #lostEvents = 0;
   #lastLostTs = -Infinity;
   #nextSampleTs = NaN;
-  readonly #vmapAreas = new Map<number, number>();
-  readonly #vm = {
-    allocs: 0,
-    failed: 0,
-    frees: 0,
-    freeUnknown: 0,
-    purges: 0,
-    purgedAreas: 0,
-    reserveConflicts: 0,
-    lastNrLazyPages: -1,
-  };
+  readonly #vmap: VmapReplay;
 
   constructor(strings: StringTable, opts: SlabReplayOptions) {
     this.#strings = strings;
@@ -358,6 +167,7 @@ export class SlabReplay {
       slubMinObjects: opts.slubMinObjects,
       slubMinOrder: opts.slubMinOrder,
     });
+    this.#vmap = new VmapReplay(this.slab.vmap);
     this.#whatIf = opts.slubMaxOrder !== undefined || opts.slubMinObjects !== undefined ||
       opts.slubMinOrder !== undefined;
     for (const r of opts.slabinfo ?? []) this.#slabinfo.set(r.name, r);
@@ -414,17 +224,13 @@ export class SlabReplay {
           this.#free(batch, i);
           break;
         case Call.VMAP_ALLOC:
-          this.#vmapAlloc(batch, i);
+          this.#vmap.alloc(batch, i);
           break;
         case Call.VMAP_FREE:
-          this.#vmapFree(batch, i);
+          this.#vmap.free(batch, i);
           break;
         case Call.VMAP_PURGE:
-          this.#vm.purges++;
-          this.#vm.purgedAreas += this.slab.vmap.purge(
-            ptrKey(batch, i),
-            ptrKey(batch, i) + batch.bytesReq[i]!,
-          );
+          this.#vmap.purge(batch, i);
           break;
         case Call.LOST:
           this.#lostMarkers++;
@@ -515,32 +321,34 @@ export class SlabReplay {
       this.#cAlloc[cacheId]! += alloc;
     }
     if (handle === null) this.desync.allocFailed++;
-    const old = this.#live.get(key);
+    const objs = this.#objs;
+    const old = objs.byPtr.get(key);
     if (old !== undefined) {
       this.desync.ptrReusedLive++;
-      const oc = this.#recCache[old]!;
+      const oc = objs.cache[old]!;
       if (oc !== NO_CACHE) this.#cImplied[oc] = (this.#cImplied[oc] ?? 0) + 1;
       this.#release(old, cpu);
     }
-    this.#freed.delete(key);
+    objs.freed.delete(key);
     if (cacheId !== NO_CACHE && key >= HASHED_POINTER_LIMIT) {
       this.#pageCache.set(Math.floor(key / PAGE_SIZE_4K_BYTES), cacheId);
     }
-    const site = this.#site(b.callSite[i]!, cacheId);
-    this.#siteAllocs[site]!++;
-    this.#siteReq[site]! += req;
-    this.#siteAlloc[site]! += alloc;
+    const sites = this.#sites;
+    const site = sites.id(b.callSite[i]!, cacheId);
+    sites.allocs[site]!++;
+    sites.bytesReq[site]! += req;
+    sites.bytesAlloc[site]! += alloc;
     this.#allocs++;
     this.#bytesReq += req;
     this.#bytesAlloc += alloc;
-    const r = this.#newRecord();
-    this.#recHandle[r] = handle ?? NaN;
-    this.#recSite[r] = site;
-    this.#recCache[r] = cacheId;
-    this.#recReq[r] = req;
-    this.#recAlloc[r] = alloc;
-    this.#recTs[r] = b.tsNs[i]!;
-    this.#live.set(key, r);
+    const r = objs.newRecord();
+    objs.handle[r] = handle ?? NaN;
+    objs.site[r] = site;
+    objs.cache[r] = cacheId;
+    objs.bytesReq[r] = req;
+    objs.bytesAlloc[r] = alloc;
+    objs.tsNs[r] = b.tsNs[i]!;
+    objs.byPtr.set(key, r);
   }
 
   #free(b: CallBatch, i: number): void {
@@ -549,10 +357,11 @@ export class SlabReplay {
       this.#kfreeNull++;
       return;
     }
-    const r = this.#live.get(key);
+    const objs = this.#objs;
+    const r = objs.byPtr.get(key);
     const nameId = b.name[i]!;
     if (r === undefined) {
-      if (this.#freed.has(key)) {
+      if (objs.freed.has(key)) {
         this.desync.doubleFree++;
         return;
       }
@@ -573,10 +382,10 @@ export class SlabReplay {
       } else if (nameId !== 0) this.#pendingNames.push(nameId);
       else if (key >= HASHED_POINTER_LIMIT) this.#pendingPages.push(page);
       else this.desync.freeUnattributed++;
-      this.#freed.add(key);
+      objs.freed.add(key);
       return;
     }
-    const cacheId = this.#recCache[r]!;
+    const cacheId = objs.cache[r]!;
     if (nameId !== 0 && cacheId !== NO_CACHE) {
       const freeName = this.#strings.get(nameId);
       const c = this.slab.caches[cacheId]!;
@@ -597,129 +406,36 @@ export class SlabReplay {
       }
     }
     this.#frees++;
-    this.#bytesFreed += this.#recAlloc[r]!;
-    this.#siteFrees[this.#recSite[r]!]!++;
+    this.#bytesFreed += objs.bytesAlloc[r]!;
+    this.#sites.frees[objs.site[r]!]!++;
     if (cacheId !== NO_CACHE) this.#cFrees[cacheId]!++;
     this.#release(r, b.cpu[i]!);
-    this.#live.delete(key);
-    this.#freed.add(key);
+    objs.byPtr.delete(key);
+    objs.freed.add(key);
   }
 
   #release(r: number, cpu: number): void {
-    const h = this.#recHandle[r]!;
+    const h = this.#objs.handle[r]!;
     if (!Number.isNaN(h)) this.slab.kfree(h, cpu);
-    this.#recFree.push(r);
-  }
-
-  #newRecord(): number {
-    const r = this.#recFree.pop();
-    if (r !== undefined) return r;
-    if (this.#recNext === this.#cap) {
-      const cap = Math.max(1024, this.#cap * 2);
-      const grow = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
-        const x = make(cap);
-        x.set(a as never);
-        return x;
-      };
-      this.#recHandle = grow(this.#recHandle, (n) => new Float64Array(n));
-      this.#recSite = grow(this.#recSite, (n) => new Int32Array(n));
-      this.#recCache = grow(this.#recCache, (n) => new Int32Array(n));
-      this.#recReq = grow(this.#recReq, (n) => new Float64Array(n));
-      this.#recAlloc = grow(this.#recAlloc, (n) => new Float64Array(n));
-      this.#recTs = grow(this.#recTs, (n) => new Float64Array(n));
-      this.#cap = cap;
-    }
-    return this.#recNext++;
-  }
-
-  #site(callSiteId: number, cacheId: number): number {
-    let s = this.#siteOf.get(callSiteId);
-    if (s === undefined) {
-      s = this.#siteName.length;
-      this.#siteOf.set(callSiteId, s);
-      this.#siteName.push(callSiteId);
-      this.#siteCache.push(cacheId);
-      this.#siteAllocs.push(0);
-      this.#siteFrees.push(0);
-      this.#siteReq.push(0);
-      this.#siteAlloc.push(0);
-    }
-    return s;
-  }
-
-  #vmapAlloc(b: CallBatch, i: number): void {
-    if (b.flags[i]! & EventFlag.FAILED) {
-      this.#vm.failed++;
-      return;
-    }
-    this.#vm.allocs++;
-    const va = ptrKey(b, i), size = b.bytesReq[i]!;
-    if (!this.slab.vmap.reserve(va, size)) this.#vm.reserveConflicts++;
-    this.#vmapAreas.set(va, size);
-  }
-
-  #vmapFree(b: CallBatch, i: number): void {
-    const va = ptrKey(b, i);
-    this.#vm.lastNrLazyPages = b.a[i]!;
-    if (!this.#vmapAreas.has(va)) this.#vm.freeUnknown++;
-    else this.#vm.frees++;
-    this.#vmapAreas.delete(va);
-    this.slab.vmap.freeLazy(va);
+    this.#objs.recycle(r);
   }
 
   /** Results at the end of the trace. */
   finish(): SlabReplayResult {
     const first = Number.isNaN(this.#firstTs) ? 0 : this.#firstTs;
     const last = Number.isNaN(this.#lastTs) ? 0 : this.#lastTs;
-    const nSites = this.#siteName.length;
-    const liveCount = new Float64Array(nSites), liveBytes = new Float64Array(nSites);
-    const leakCount = new Float64Array(nSites), leakBytes = new Float64Array(nSites);
-    const leakOldest = new Float64Array(nSites).fill(Infinity);
-    const minAge = this.#opts.leakMinAgeNs ?? (last - first) / 2;
-    let liveAll = 0, liveAllBytes = 0;
-    for (const r of this.#live.values()) {
-      const s = this.#recSite[r]!;
-      liveCount[s]!++;
-      liveBytes[s]! += this.#recAlloc[r]!;
-      liveAll++;
-      liveAllBytes += this.#recAlloc[r]!;
-      const ts = this.#recTs[r]!;
-      if (last - ts >= minAge && ts > this.#lastLostTs) {
-        leakCount[s]!++;
-        leakBytes[s]! += this.#recAlloc[r]!;
-        if (ts < leakOldest[s]!) leakOldest[s] = ts;
-      }
-    }
     const cacheName = (id: number) =>
       id === NO_CACHE ? "(page allocator)" : this.slab.caches[id]!.name;
-    const callSites: SlabCallSiteRow[] = [];
-    const leaks: SlabLeakGroup[] = [];
-    for (let s = 0; s < nSites; s++) {
-      const req = this.#siteReq[s]!, alloc = this.#siteAlloc[s]!;
-      const name = this.#strings.get(this.#siteName[s]!) || "?";
-      callSites.push({
-        callSite: name,
-        allocs: this.#siteAllocs[s]!,
-        frees: this.#siteFrees[s]!,
-        bytesReq: req,
-        bytesAlloc: alloc,
-        wasteBytes: alloc - req,
-        fragPct: fragPct(req, alloc),
-        liveAtEnd: liveCount[s]!,
-        liveBytesAtEnd: liveBytes[s]!,
-        cache: cacheName(this.#siteCache[s]!),
-      });
-      if (leakCount[s]! > 0) {
-        leaks.push({
-          callSite: name,
-          cache: cacheName(this.#siteCache[s]!),
-          objects: leakCount[s]!,
-          bytesAlloc: leakBytes[s]!,
-          oldestTsNs: leakOldest[s]!,
-        });
-      }
-    }
-    leaks.sort((a, b) => b.bytesAlloc - a.bytesAlloc);
+    const { callSites, leaks, liveAtEnd, liveBytesAtEnd } = this.#sites.rows(
+      this.#objs,
+      this.#strings,
+      cacheName,
+      {
+        lastTsNs: last,
+        minAgeNs: this.#opts.leakMinAgeNs ?? (last - first) / 2,
+        lastLostTsNs: this.#lastLostTs,
+      },
+    );
     // kfrees of pre-trace objects in pages first allocated from later in the trace.
     for (const page of this.#pendingPages) {
       const id = this.#pageCache.get(page);
@@ -768,7 +484,6 @@ export class SlabReplay {
     const notInSlabinfo = this.#slabinfo.size === 0
       ? []
       : [...this.#namedSeen].filter((n) => !this.#slabinfo.has(n)).sort();
-    const vs = this.slab.vmap.stats();
     return {
       firstTsNs: first,
       lastTsNs: last,
@@ -782,8 +497,8 @@ export class SlabReplay {
         wasteBytes: this.#bytesAlloc - this.#bytesReq,
         fragPct: fragPct(this.#bytesReq, this.#bytesAlloc),
         largeAllocs: this.#largeAllocs,
-        liveAtEnd: liveAll,
-        liveBytesAtEnd: liveAllBytes,
+        liveAtEnd,
+        liveBytesAtEnd,
       },
       caches,
       callSites,
@@ -796,16 +511,7 @@ export class SlabReplay {
         events: this.#lostEvents,
         lastTsNs: Number.isFinite(this.#lastLostTs) ? this.#lastLostTs : -1,
       },
-      vmap: {
-        ...this.#vm,
-        busyAreas: vs.busyAreas,
-        busyBytes: vs.busyBytes,
-        lazyBytes: vs.lazyBytes,
-      },
+      vmap: this.#vmap.result(),
     };
   }
-}
-
-function fragPct(req: number, alloc: number): number {
-  return alloc === 0 ? 0 : 100 - 100 * req / alloc;
 }
