@@ -19,6 +19,7 @@ import { machineSpecFromZoneinfo, presetMachineSpec } from "../mm/machine_spec.t
 import { type PageAllocator, PageState } from "../mm/page_allocator.ts";
 import { gfpZoneType } from "../mm/gfp_zone.ts";
 import { PageReplay, type ReplaySample } from "./page_replay.ts";
+import { pfnStates } from "./pfn_states.ts";
 import { AllocatorPageProvider } from "./allocator_page_provider.ts";
 import type { PageReplayResult, ReplayMode } from "./page_replay_result.ts";
 import { SlabReplay, type SlabReplayResult } from "../slab/slab_replay.ts";
@@ -50,6 +51,11 @@ export interface ReplayTraceOptions extends Omit<ImportOptions, "onEvents"> {
    * fragmentation too.
    */
   slubMaxOrder?: number;
+  /**
+   * Keep the end state of every pfn in the result (`pfnStates`); default: when the
+   * after-snapshots carry kpageflags.
+   */
+  keepPfnStates?: boolean;
   slubMinObjects?: number;
   slubMinOrder?: number;
 }
@@ -82,6 +88,11 @@ export interface ReplayTraceResult {
   spec: MachineSpec;
   /** Policy mode with the slab model: its pages on the emulated allocator (else null). */
   slabPages: SlabPagesResult | null;
+  /**
+   * The end state of every pfn (lib/replay/pfn_states.ts), kept when the after-snapshots carry
+   * kpageflags (or `keepPfnStates` asks) so that validate can compare them pfn by pfn.
+   */
+  pfnStates?: Uint8Array;
 }
 
 /**
@@ -208,6 +219,9 @@ export async function replayTrace(
   };
   const imported = await importTrace(input, sink, opts);
   const pageResult = pages.result();
+  const endStates = (opts.keepPfnStates ?? opts.snapshots?.after.kpageflags !== undefined)
+    ? pfnStates(pages.machine)
+    : undefined;
   const slabResult = slab ? (slab as SlabReplay).finish() : null;
   let metricsResult: MetricsResult | null = null;
   if (metrics) {
@@ -253,6 +267,7 @@ export async function replayTrace(
         delegatedCalls: pageResult.slabPageCallsDelegated ?? 0,
       }
       : null,
+    ...(endStates ? { pfnStates: endStates } : {}),
   };
 }
 

@@ -98,6 +98,15 @@ Deno.test({
       s.before,
     );
     assert.equal(v.slabMethod, "in-use");
+    if (r.stats.kpageflags) {
+      // after.kpageflags: every page of each zone span is compared, unknown to the model or a hole
+      assert.ok(v.pfnAgreement !== null && v.pfnAgreement.length > 0);
+      for (const z of v.pfnAgreement!) {
+        assert.equal(z.comparedPages + z.unknownPages + z.holePages, z.spanPages, z.name);
+      }
+      const slabByZone = v.pfnAgreement!.reduce((n, z) => n + z.kernelSlabPages, 0);
+      assert.equal(slabByZone, v.slabPages.kpageflags);
+    }
     const exact = v.slab.filter((c) => c.activeObjs.predicted === c.activeObjs.actual).length;
     assert.ok(exact >= 0.9 * v.slab.length, `${exact} of ${v.slab.length} caches exact`);
     assert.equal(v.targets.slabWithin2pct, true);

@@ -31,7 +31,8 @@ const ok = (b: boolean) => (b ? "met" : "MISSED");
  * import { formatValidation } from "./format_validation.ts";
  * const text = formatValidation({
  *   zones: [], slab: [], slabMethod: "in-use", desyncs: {}, lost: { markers: 0, events: 0 },
- *   errorBudget: [],
+ *   errorBudget: [], pfnAgreement: null,
+ *   slabPages: { kpageflags: null, slabinfo: null, model: null },
  *   targets: { freePagesWithin0_5pct: true, freeBlocksWithin5pct: true, slabWithin2pct: true },
  * });
  * text.includes("targets"); // true
@@ -111,6 +112,41 @@ export function formatValidation(report: ValidationReport): string {
         }`,
       );
     }
+  }
+  if (report.pfnAgreement) {
+    o.push("");
+    o.push(
+      "free vs allocated pfn by pfn (after.kpageflags; pages the trace never showed are unknown)",
+    );
+    o.push(
+      `  ${"zone".padEnd(10)} ${"compared".padStart(10)} ${"agree".padStart(9)} ${
+        "of present".padStart(10)
+      } ${"model free, kernel not".padStart(23)} ${"model alloc/pcp, kernel free".padStart(29)} ${
+        "unknown (kernel free)".padStart(24)
+      }`,
+    );
+    for (const z of report.pfnAgreement) {
+      const notFree = Object.entries(z.modelFreeKernelNot).filter(([, n]) => n > 0)
+        .sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `${k} ${n}`).join(", ");
+      const nf = Object.values(z.modelFreeKernelNot).reduce((a, n) => a + n, 0);
+      o.push(
+        `  ${z.name.padEnd(10)} ${String(z.comparedPages).padStart(10)} ${
+          `${z.agreementPct.toFixed(2)}%`.padStart(9)
+        } ${(z.coveragePct === null ? "-" : `${z.coveragePct.toFixed(1)}%`).padStart(10)} ${
+          String(nf).padStart(23)
+        } ${`${z.modelAllocatedKernelFree} + ${z.modelPcpKernelFree}`.padStart(29)} ${
+          `${z.unknownPages} (${z.unknownKernelFree})`.padStart(24)
+        }${notFree ? `  kernel: ${notFree}` : ""}`,
+      );
+    }
+  }
+  const sp = report.slabPages;
+  if (sp.kpageflags !== null) {
+    o.push(
+      `slab pages at the end: KPF_SLAB ${sp.kpageflags} ` +
+        `(${report.pfnAgreement?.map((z) => `${z.name} ${z.kernelSlabPages}`).join(", ")}), ` +
+        `slabinfo ${sp.slabinfo ?? "-"}, slab model ${sp.model ?? "-"}`,
+    );
   }
   const ds = Object.entries(report.desyncs);
   o.push("");

@@ -6,11 +6,13 @@
  */
 
 import { MIGRATE_TYPE_NAMES } from "../../kernel/constants.ts";
+import { KPF } from "../../kernel/kpage_flags.ts";
 import type { SnapshotSet } from "../../snapshot/bundle.ts";
 import type { SlabSysfsRow } from "../../snapshot/slab_sysfs.ts";
 import type { ReplayTraceResult } from "../replay_trace.ts";
 import type { ZoneReplayResult } from "../page_replay_result.ts";
 import { compared, errorPct } from "./compared.ts";
+import { pfnAgreement } from "./pfn_agreement.ts";
 import { cpuHeldBudget, errorBudget, inUseBudget } from "./error_budget.ts";
 import {
   SLAB_FLAG_MIN_OBJS,
@@ -132,12 +134,39 @@ export function validateReplay(
       return d <= TARGET_FREE_BLOCKS_SLACK || d <= a * TARGET_FREE_BLOCKS_PCT / 100;
     })
   );
+  const kpf = after.kpageflags;
+  const agreement = kpf && result.pfnStates
+    ? pfnAgreement(
+      result.pfnStates,
+      kpf,
+      pages.zones.flatMap((z) => {
+        const zi = zinfo.get(zoneKey(z.node, z.name));
+        return zi?.populated
+          ? [{
+            name: z.name,
+            node: z.node,
+            startPfn: zi.startPfn,
+            endPfn: zi.startPfn + zi.spannedPages,
+            presentPages: zi.presentPages,
+          }]
+          : [];
+      }),
+    )
+    : null;
   return {
     zones,
     slab,
     slabMethod,
     desyncs,
     lost: { ...pages.lost },
+    pfnAgreement: agreement,
+    slabPages: {
+      kpageflags: kpf ? kpf.countFlag(KPF.SLAB, kpf.firstPfn, kpf.endPfn) : null,
+      slabinfo: after.slabinfo
+        ? after.slabinfo.reduce((n, r) => n + r.numSlabs * r.pagesPerSlab, 0)
+        : null,
+      model: result.slab ? result.slab.caches.reduce((n, c) => n + c.pages, 0) : null,
+    },
     errorBudget: [
       ...errorBudget(result, zones, after, before),
       ...(slabMethod === "in-use" ? inUseBudget(slab) : cpuHeldBudget(slab, after, before)),

@@ -24,6 +24,7 @@
  */
 
 import type { Compared } from "./compared.ts";
+import type { PfnAgreementZone } from "./pfn_agreement.ts";
 
 /** Fidelity targets (README, "Fidelity"): free pages per zone within this many percent. */
 export const TARGET_FREE_PAGES_PCT = 0.5;
@@ -113,6 +114,17 @@ export interface ValidationReport {
   desyncs: Record<string, number>;
   lost: { markers: number; events: number };
   errorBudget: ErrorBudgetLine[];
+  /**
+   * Free vs allocated pfn by pfn against `after.kpageflags`, per zone (see pfn_agreement.ts);
+   * null when the bundle has no after.kpageflags.
+   */
+  pfnAgreement: PfnAgreementZone[] | null;
+  /**
+   * Slab pages at the end, three ways: KPF_SLAB pages of after.kpageflags, Σ num_slabs ·
+   * pagesperslab of after.slabinfo, and the slab model's; null where the bundle or replay has
+   * no such count.
+   */
+  slabPages: { kpageflags: number | null; slabinfo: number | null; model: number | null };
   targets: {
     /** Every populated zone's free pages within 0.5 %. */
     freePagesWithin0_5pct: boolean;
