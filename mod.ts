@@ -59,9 +59,9 @@ export {
   type Diagnostic,
   DiagnosticLog,
   InputError,
-  MmInvariantError,
   TraceSyntaxError,
 } from "./lib/trace/diagnostics.ts";
+export { MmInvariantError } from "./lib/mm/mm_invariant_error.ts";
 export {
   detectLineFormat,
   kernelHint,
@@ -70,14 +70,14 @@ export {
   type TextParserOptions,
   TextTraceParser,
   type TraceFeatures,
-} from "./lib/trace/text_parser.ts";
+} from "./lib/trace/text/text_parser.ts";
 export {
   isTraceDat,
   type TraceDatMeta,
   type TraceDatOptions,
   TraceDatReader,
   type TraceDatStats,
-} from "./lib/trace/tracedat_reader.ts";
+} from "./lib/trace/tracedat/tracedat_reader.ts";
 export { type Compression, detectCompression, openTraceStream } from "./lib/trace/input_stream.ts";
 export {
   detectTextFormat,
@@ -85,7 +85,7 @@ export {
   type ImportSummary,
   importTrace,
   type TraceFormat,
-} from "./lib/trace/trace_import.ts";
+} from "./lib/calls/trace_import.ts";
 
 // Phase 2: events → allocator calls
 export {

@@ -20,7 +20,7 @@ import { gunzipSync } from "node:zlib";
 import { benchText } from "./text_bench.ts";
 import { benchTraceDat } from "./tracedat_bench.ts";
 import { loadCallBatches } from "./replay_bench.ts";
-import { importTrace } from "../lib/trace/trace_import.ts";
+import { importTrace } from "../lib/calls/trace_import.ts";
 import { CALL_NAMES } from "../lib/calls/call_kind.ts";
 import { PageReplay } from "../lib/replay/page_replay.ts";
 import { machineSpecFromZoneinfo } from "../lib/mm/machine_spec.ts";

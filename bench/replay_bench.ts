@@ -10,7 +10,7 @@
 import { CallBatch } from "../lib/calls/call_batch.ts";
 import { CallStream } from "../lib/calls/call_stream.ts";
 import { openTraceStream } from "../lib/trace/input_stream.ts";
-import { TextTraceParser } from "../lib/trace/text_parser.ts";
+import { TextTraceParser } from "../lib/trace/text/text_parser.ts";
 import { machineSpecFromZoneinfo } from "../lib/mm/machine_spec.ts";
 import { parseZoneinfo } from "../lib/snapshot/zoneinfo.ts";
 import { parseBuddyinfo } from "../lib/snapshot/buddyinfo.ts";

@@ -14,7 +14,7 @@
 import process from "node:process";
 import { CallStream } from "../lib/calls/call_stream.ts";
 import { openTraceStream } from "../lib/trace/input_stream.ts";
-import { TextTraceParser } from "../lib/trace/text_parser.ts";
+import { TextTraceParser } from "../lib/trace/text/text_parser.ts";
 
 /** Result of one timed run. */
 export interface TextBenchResult {

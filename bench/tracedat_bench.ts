@@ -6,7 +6,7 @@
  */
 
 import { gunzipSync } from "node:zlib";
-import { TraceDatReader } from "../lib/trace/tracedat_reader.ts";
+import { TraceDatReader } from "../lib/trace/tracedat/tracedat_reader.ts";
 import { StringTable } from "../lib/trace/string_table.ts";
 
 /** Result of one decode. */

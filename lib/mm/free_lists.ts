@@ -19,7 +19,7 @@ import {
   NR_PCP_THP,
   PAGE_ALLOC_COSTLY_ORDER,
 } from "../kernel/constants.ts";
-import { MmInvariantError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "./mm_invariant_error.ts";
 import {
   ORDER_MASK,
   ORDER_SHIFT,

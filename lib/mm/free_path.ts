@@ -7,7 +7,7 @@
  */
 
 import { MIGRATE_PCPTYPES, MigrateType, PCP_BATCH_SCALE_MAX } from "../kernel/constants.ts";
-import { MmInvariantError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "./mm_invariant_error.ts";
 import type { FreeLists } from "./free_lists.ts";
 import type { MachineSpec } from "./machine_spec.ts";
 import type { PageWords } from "./page_words.ts";

@@ -5,7 +5,7 @@
  */
 
 import { MIGRATE_TYPES } from "../kernel/constants.ts";
-import { MmInvariantError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "./mm_invariant_error.ts";
 import { type FreeLists, isMergeable } from "./free_lists.ts";
 import {
   ORDER_MASK,

@@ -18,7 +18,7 @@
 
 import { AllocFlag, MIGRATE_PCPTYPES, MigrateType } from "../kernel/constants.ts";
 import { GFP, gfpMigratetype } from "../kernel/gfp_flags.ts";
-import { MmInvariantError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "./mm_invariant_error.ts";
 import { FreeLists } from "./free_lists.ts";
 import { FreePath } from "./free_path.ts";
 import { type ForcedPageState, ForcedState } from "./forced_page_state.ts";

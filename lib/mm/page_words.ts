@@ -11,7 +11,7 @@
  */
 
 import { MigrateType } from "../kernel/constants.ts";
-import { MmInvariantError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "./mm_invariant_error.ts";
 
 /** Block states stored in the low 3 bits of a head page's word. */
 export const PageState = {

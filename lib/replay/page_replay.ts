@@ -35,7 +35,7 @@ import {
 import { GFP } from "../kernel/gfp_flags.ts";
 import { EventFlag } from "../trace/event_batch.ts";
 import { Ev } from "../trace/event_kind.ts";
-import { MmInvariantError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "../mm/mm_invariant_error.ts";
 import type { StringTable } from "../trace/string_table.ts";
 import type { MachineSpec } from "../mm/machine_spec.ts";
 import {

@@ -10,7 +10,7 @@ import type { CallBatch } from "../calls/call_batch.ts";
 import { MIGRATE_TYPES, ZONE_NAMES } from "../kernel/constants.ts";
 import { EventFlag } from "../trace/event_batch.ts";
 import type { StringTable } from "../trace/string_table.ts";
-import { type ImportOptions, type ImportSummary, importTrace } from "../trace/trace_import.ts";
+import { type ImportOptions, type ImportSummary, importTrace } from "../calls/trace_import.ts";
 import { KmemMetrics, type MetricsResult } from "../metrics/kmem_metrics.ts";
 import { ZoneEventKind } from "../metrics/zone_metrics.ts";
 import { type PageblockMap, pageblockMapOfZone } from "../metrics/pageblock_map.ts";

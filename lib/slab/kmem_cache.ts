@@ -21,7 +21,7 @@ import {
   SLUB_MAX_PARTIAL,
   SLUB_MIN_PARTIAL,
 } from "../kernel/constants.ts";
-import { MmInvariantError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "../mm/mm_invariant_error.ts";
 import type { PageProvider } from "./page_provider.ts";
 import { hasDebugFlags, SlabFlag, type SlabGeometry } from "./slab_geometry.ts";
 

@@ -66,19 +66,6 @@ export class InputError extends Error {
   }
 }
 
-/**
- * A broken invariant of the emulated memory manager (raised only in strict mode, or when the
- * emulator itself is wrong).
- */
-export class MmInvariantError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(`${code}: ${message}`);
-    this.name = "MmInvariantError";
-    this.code = code;
-  }
-}
-
 function truncate(s: string): string {
   return s.length > 160 ? `${s.slice(0, 157)}...` : s;
 }

@@ -9,7 +9,7 @@ import { Call, CALL_NAMES } from "../../lib/calls/call_kind.ts";
 import { CallStream, type CallStreamOptions } from "../../lib/calls/call_stream.ts";
 import { EventBatch, EventFlag } from "../../lib/trace/event_batch.ts";
 import { Ev } from "../../lib/trace/event_kind.ts";
-import { TextTraceParser } from "../../lib/trace/text_parser.ts";
+import { TextTraceParser } from "../../lib/trace/text/text_parser.ts";
 import { MIXED_DIR } from "../shared_data.ts";
 
 function sample(name: string): Uint8Array {

@@ -7,7 +7,7 @@ import { validateReplay } from "../../lib/replay/validate/validate_replay.ts";
 import { parseSnapshotSet } from "../../lib/snapshot/bundle.ts";
 import { bundleLayout } from "../../lib/snapshot/bundle_layout.ts";
 import { kpfZoneRanges, summarizeKpageflags } from "../../lib/snapshot/kpageflags_summary.ts";
-import { importTrace } from "../../lib/trace/trace_import.ts";
+import { importTrace } from "../../lib/calls/trace_import.ts";
 
 /** Whether this machine lets us record (root + tracefs); the reason when it does not. */
 async function tracefsWritable(): Promise<string | null> {

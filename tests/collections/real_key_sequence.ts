@@ -8,7 +8,7 @@
 
 import { Call } from "../../lib/calls/call_kind.ts";
 import { ptrKey } from "../../lib/trace/event_batch.ts";
-import { importTrace } from "../../lib/trace/trace_import.ts";
+import { importTrace } from "../../lib/calls/trace_import.ts";
 
 /** Keys in call order and whether each call frees (1) or allocates (0). */
 export interface KeySequence {

@@ -3,7 +3,7 @@ import { AllocFlag, MigrateType } from "../../lib/kernel/constants.ts";
 import { GFP } from "../../lib/kernel/gfp_flags.ts";
 import { type MachineSpec, presetMachineSpec } from "../../lib/mm/machine_spec.ts";
 import { PageAllocator, PageState } from "../../lib/mm/page_allocator.ts";
-import { MmInvariantError } from "../../lib/trace/diagnostics.ts";
+import { MmInvariantError } from "../../lib/mm/mm_invariant_error.ts";
 
 const RECLAIM = GFP.DIRECT_RECLAIM | GFP.KSWAPD_RECLAIM;
 const GFP_KERNEL = RECLAIM | GFP.IO | GFP.FS;

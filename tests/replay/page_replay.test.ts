@@ -7,8 +7,8 @@ import { PageReplay, type ReplaySample } from "../../lib/replay/page_replay.ts";
 import { parseBuddyinfo } from "../../lib/snapshot/buddyinfo.ts";
 import { parsePagetypeinfo } from "../../lib/snapshot/pagetypeinfo.ts";
 import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
-import { MmInvariantError } from "../../lib/trace/diagnostics.ts";
-import { TextTraceParser } from "../../lib/trace/text_parser.ts";
+import { MmInvariantError } from "../../lib/mm/mm_invariant_error.ts";
+import { TextTraceParser } from "../../lib/trace/text/text_parser.ts";
 import { loadCallBatches } from "../../bench/replay_bench.ts";
 import { MIXED_DIR } from "../shared_data.ts";
 

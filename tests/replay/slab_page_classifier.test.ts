@@ -18,7 +18,7 @@ import {
 import { parseSlabinfo } from "../../lib/snapshot/slabinfo.ts";
 import { EventFlag, ptrKey } from "../../lib/trace/event_batch.ts";
 import { Ev } from "../../lib/trace/event_kind.ts";
-import { importTrace } from "../../lib/trace/trace_import.ts";
+import { importTrace } from "../../lib/calls/trace_import.ts";
 import { StringTable } from "../../lib/trace/string_table.ts";
 import { MIXED_DIR } from "../shared_data.ts";
 

@@ -6,23 +6,23 @@
  * @module
  */
 
-import { CallBatch } from "../calls/call_batch.ts";
-import { CALL_NAMES } from "../calls/call_kind.ts";
-import { CallStream, type CallStreamStats } from "../calls/call_stream.ts";
-import type { Diagnostic } from "./diagnostics.ts";
-import { TraceSyntaxError } from "./diagnostics.ts";
-import type { EventBatch } from "./event_batch.ts";
-import { Ev, EVENT_NAMES } from "./event_kind.ts";
-import { type Compression, openTraceStream } from "./input_stream.ts";
-import { StringTable } from "./string_table.ts";
+import { CallBatch } from "./call_batch.ts";
+import { CALL_NAMES } from "./call_kind.ts";
+import { CallStream, type CallStreamStats } from "./call_stream.ts";
+import type { Diagnostic } from "../trace/diagnostics.ts";
+import { TraceSyntaxError } from "../trace/diagnostics.ts";
+import type { EventBatch } from "../trace/event_batch.ts";
+import { Ev, EVENT_NAMES } from "../trace/event_kind.ts";
+import { type Compression, openTraceStream } from "../trace/input_stream.ts";
+import { StringTable } from "../trace/string_table.ts";
 import {
   detectLineFormat,
   kernelHint,
   type TextFormat,
   TextTraceParser,
   type TraceFeatures,
-} from "./text_parser.ts";
-import { isTraceDat, TraceDatReader } from "./tracedat_reader.ts";
+} from "../trace/text/text_parser.ts";
+import { isTraceDat, TraceDatReader } from "../trace/tracedat/tracedat_reader.ts";
 
 /** Every input format; "auto" detects. */
 export type TraceFormat = TextFormat | "trace.dat";

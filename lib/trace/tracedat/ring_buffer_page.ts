@@ -11,8 +11,8 @@
  * @module
  */
 
-import { RB_MISSED_EVENTS, RB_MISSED_STORED } from "../kernel/constants.ts";
-import type { DiagnosticLog } from "./diagnostics.ts";
+import { RB_MISSED_EVENTS, RB_MISSED_STORED } from "../../kernel/constants.ts";
+import type { DiagnosticLog } from "../diagnostics.ts";
 import type { HeaderEventLayout } from "./tracedat_format.ts";
 
 /** Where the fields of a ring-buffer page header are (from the `header_page` format). */
@@ -70,7 +70,7 @@ const TWO_POW_32 = 4294967296;
  * ```ts
  * import { CpuCursor, CursorItem } from "./ring_buffer_page.ts";
  * import { DEFAULT_HEADER_EVENT } from "./tracedat_format.ts";
- * import { DiagnosticLog } from "./diagnostics.ts";
+ * import { DiagnosticLog } from "../diagnostics.ts";
  * const page = new Uint8Array(4096); // an empty page: commit 0
  * const layout = { pageSize: 4096, tsOffset: 0, commitOffset: 8, commitSize: 8, dataOffset: 16,
  *   le: true, header: DEFAULT_HEADER_EVENT };

@@ -6,23 +6,23 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
 import { decompress as unzstd } from "fzstd";
-import { formatGfp, GFP } from "../../lib/kernel/gfp_flags.ts";
-import { TraceSyntaxError } from "../../lib/trace/diagnostics.ts";
-import { EventBatch, EventFlag, ptrHex } from "../../lib/trace/event_batch.ts";
-import { EVENT_NAMES } from "../../lib/trace/event_kind.ts";
-import { StringTable } from "../../lib/trace/string_table.ts";
+import { formatGfp, GFP } from "../../../lib/kernel/gfp_flags.ts";
+import { TraceSyntaxError } from "../../../lib/trace/diagnostics.ts";
+import { EventBatch, EventFlag, ptrHex } from "../../../lib/trace/event_batch.ts";
+import { EVENT_NAMES } from "../../../lib/trace/event_kind.ts";
+import { StringTable } from "../../../lib/trace/string_table.ts";
 import {
   detectLineFormat,
   kernelHint,
   type TextParserOptions,
   TextTraceParser,
-} from "../../lib/trace/text_parser.ts";
-import { MIXED_DIR, MIXED_EVENT_COUNTS } from "../shared_data.ts";
+} from "../../../lib/trace/text/text_parser.ts";
+import { MIXED_DIR, MIXED_EVENT_COUNTS } from "../../shared_data.ts";
 
 const MIXED = MIXED_DIR.replace(/\/$/, "");
 
 function sample(name: string): Uint8Array {
-  const bytes = Deno.readFileSync(new URL(`../../traces/${name}`, import.meta.url));
+  const bytes = Deno.readFileSync(new URL(`../../../traces/${name}`, import.meta.url));
   if (name.endsWith(".gz")) return new Uint8Array(gunzipSync(bytes));
   if (name.endsWith(".zst")) return unzstd(bytes);
   return bytes;
@@ -954,7 +954,7 @@ Deno.test("batches are handed over when full and reused", () => {
 // The whole shared capture
 
 async function parseFile(path: string): Promise<TextTraceParser> {
-  const { openTraceStream } = await import("../../lib/trace/input_stream.ts");
+  const { openTraceStream } = await import("../../../lib/trace/input_stream.ts");
   const p = new TextTraceParser(() => {}, { file: path });
   const f = await Deno.open(path);
   const o = await openTraceStream(f.readable);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { importTrace } from "../../lib/trace/trace_import.ts";
+import { importTrace } from "../../lib/calls/trace_import.ts";
 import { TraceSyntaxError } from "../../lib/trace/diagnostics.ts";
 import { CALL_NAMES } from "../../lib/calls/call_kind.ts";
 

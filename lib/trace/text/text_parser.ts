@@ -19,13 +19,13 @@
  * @module
  */
 
-import { ZONE_NAMES } from "../kernel/constants.ts";
-import { GFP, parseGfp } from "../kernel/gfp_flags.ts";
-import { ByteInterner } from "./byte_interner.ts";
-import { DiagnosticLog, TraceSyntaxError } from "./diagnostics.ts";
-import { DEFAULT_BATCH_ROWS, EventBatch, EventFlag } from "./event_batch.ts";
-import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "./event_kind.ts";
-import { StringTable } from "./string_table.ts";
+import { ZONE_NAMES } from "../../kernel/constants.ts";
+import { GFP, parseGfp } from "../../kernel/gfp_flags.ts";
+import { ByteInterner } from "../byte_interner.ts";
+import { DiagnosticLog, TraceSyntaxError } from "../diagnostics.ts";
+import { DEFAULT_BATCH_ROWS, EventBatch, EventFlag } from "../event_batch.ts";
+import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "../event_kind.ts";
+import { StringTable } from "../string_table.ts";
 
 /** The text formats this parser reads. */
 export type TextFormat = "tracefs" | "trace-cmd" | "perf-script";

@@ -26,12 +26,12 @@
 
 import { decompress as zstdDecompress } from "fzstd";
 import * as zlib from "node:zlib";
-import { ZONE_NAMES } from "../kernel/constants.ts";
-import { DiagnosticLog, InputError, TraceSyntaxError } from "./diagnostics.ts";
-import { DEFAULT_BATCH_ROWS, EventBatch, EventFlag } from "./event_batch.ts";
-import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "./event_kind.ts";
+import { ZONE_NAMES } from "../../kernel/constants.ts";
+import { DiagnosticLog, InputError, TraceSyntaxError } from "../diagnostics.ts";
+import { DEFAULT_BATCH_ROWS, EventBatch, EventFlag } from "../event_batch.ts";
+import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "../event_kind.ts";
 import { type ChunkCodec, CpuCursor, CursorItem, type PageLayout } from "./ring_buffer_page.ts";
-import type { StringTable } from "./string_table.ts";
+import type { StringTable } from "../string_table.ts";
 import {
   type CompiledExpr,
   compileExpr,
@@ -467,7 +467,7 @@ function readNum(view: DataView, at: number, size: number, signed: boolean, le: 
  * @example
  * ```ts
  * import { TraceDatReader } from "./tracedat_reader.ts";
- * import { StringTable } from "./string_table.ts";
+ * import { StringTable } from "../string_table.ts";
  * const bytes = Deno.readFileSync("traces/small-6.18.dat");
  * const r = new TraceDatReader(bytes, { file: "small-6.18.dat" });
  * r.buffers; // ["", "krtest"]

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { gunzipSync } from "node:zlib";
-import { formatGfp } from "../../lib/kernel/gfp_flags.ts";
-import { TraceSyntaxError } from "../../lib/trace/diagnostics.ts";
-import { EventBatch, EventFlag, ptrHex } from "../../lib/trace/event_batch.ts";
-import { Ev, EVENT_NAMES } from "../../lib/trace/event_kind.ts";
-import { StringTable } from "../../lib/trace/string_table.ts";
-import { isTraceDat, TraceDatReader } from "../../lib/trace/tracedat_reader.ts";
-import { MIXED_DIR, MIXED_EVENT_COUNTS } from "../shared_data.ts";
+import { formatGfp } from "../../../lib/kernel/gfp_flags.ts";
+import { TraceSyntaxError } from "../../../lib/trace/diagnostics.ts";
+import { EventBatch, EventFlag, ptrHex } from "../../../lib/trace/event_batch.ts";
+import { Ev, EVENT_NAMES } from "../../../lib/trace/event_kind.ts";
+import { StringTable } from "../../../lib/trace/string_table.ts";
+import { isTraceDat, TraceDatReader } from "../../../lib/trace/tracedat/tracedat_reader.ts";
+import { MIXED_DIR, MIXED_EVENT_COUNTS } from "../../shared_data.ts";
 
-const SMALL_V7 = new URL("../../traces/small-6.18.dat", import.meta.url);
-const SMALL_V6 = new URL("../../traces/small-6.18-v6.dat.gz", import.meta.url);
-const SMALL_TXT = new URL("../../traces/small-6.18.txt.gz", import.meta.url);
+const SMALL_V7 = new URL("../../../traces/small-6.18.dat", import.meta.url);
+const SMALL_V6 = new URL("../../../traces/small-6.18-v6.dat.gz", import.meta.url);
+const SMALL_TXT = new URL("../../../traces/small-6.18.txt.gz", import.meta.url);
 const MIXED = MIXED_DIR.replace(/\/$/, "");
 
 const smallV7 = Deno.readFileSync(SMALL_V7);
