@@ -6,7 +6,8 @@
  * @module
  */
 
-import { Ev } from "../trace/event_kind.ts";
+import { assertNever } from "../trace/assert_never.ts";
+import { EVENT_NAMES, type EventName } from "../trace/event_kind.ts";
 
 /** Allocator-call kinds. */
 export const Call = {
@@ -52,8 +53,10 @@ export const Call = {
   COMPACTION_ISOLATE_FREE: 24,
 } as const;
 
-/** A call kind number. */
+/** A call kind number: the closed union of {@linkcode Call}'s values. */
 export type CallKind = typeof Call[keyof typeof Call];
+/** Same as {@linkcode CallKind}: `Call` names both the values and their closed union. */
+export type Call = CallKind;
 
 /** Names of call kinds, indexed by number (used in JSON and CSV output). */
 export const CALL_NAMES: readonly string[] = Object.entries(Call)
@@ -63,10 +66,8 @@ export const CALL_NAMES: readonly string[] = Object.entries(Call)
 /** Number of call kinds. */
 export const CALL_KIND_COUNT = CALL_NAMES.length;
 
-/** Marker for exhaustive switches: a call here means a kind was left unhandled. */
-export function assertNever(x: never): never {
-  throw new Error(`unhandled call kind ${String(x)}`);
-}
+/** Marker for exhaustive switches (kept here for the consumers of call kinds). */
+export { assertNever };
 
 /**
  * The call an event becomes, or -1 for events that only annotate another (mm_page_free_batched).
@@ -82,49 +83,48 @@ export function callOfEvent(event: number): CallKind | -1 {
   return CALL_OF_EVENT[event] ?? -1;
 }
 
-const CALL_OF_EVENT: Array<CallKind | -1> = [];
-{
-  const m: Array<[number, CallKind | -1]> = [
-    [Ev.kmalloc, Call.SLAB_ALLOC],
-    [Ev.kmalloc_node, Call.SLAB_ALLOC],
-    [Ev.kmem_cache_alloc, Call.SLAB_ALLOC],
-    [Ev.kmem_cache_alloc_node, Call.SLAB_ALLOC],
-    [Ev.kfree, Call.SLAB_FREE],
-    [Ev.kmem_cache_free, Call.SLAB_FREE],
-    [Ev.mm_page_alloc, Call.PAGE_ALLOC],
-    [Ev.mm_page_alloc_zone_locked, Call.BUDDY_TAKE],
-    [Ev.mm_page_free, Call.PAGE_FREE],
-    [Ev.mm_page_free_batched, -1],
-    [Ev.mm_page_pcpu_drain, Call.PCP_DRAIN],
-    [Ev.mm_page_alloc_extfrag, Call.FALLBACK],
-    [Ev.rss_stat, Call.RSS_STAT],
-    [Ev.mm_setup_per_zone_wmarks, Call.ZONE_WMARKS],
-    [Ev.mm_setup_per_zone_lowmem_reserve, Call.ZONE_LOWMEM_RESERVE],
-    [Ev.mm_calculate_totalreserve_pages, Call.TOTALRESERVE],
-    [Ev.alloc_vmap_area, Call.VMAP_ALLOC],
-    [Ev.free_vmap_area_noflush, Call.VMAP_FREE],
-    [Ev.purge_vmap_area_lazy, Call.VMAP_PURGE],
-    [Ev.mm_vmscan_kswapd_wake, Call.KSWAPD_WAKE],
-    [Ev.mm_vmscan_kswapd_sleep, Call.KSWAPD_SLEEP],
-    [Ev.mm_vmscan_wakeup_kswapd, Call.WAKEUP_KSWAPD],
-    [Ev.mm_vmscan_direct_reclaim_begin, Call.DIRECT_RECLAIM_BEGIN],
-    [Ev.mm_vmscan_direct_reclaim_end, Call.DIRECT_RECLAIM_END],
-    [Ev.mm_compaction_begin, Call.COMPACTION_BEGIN],
-    [Ev.mm_compaction_end, Call.COMPACTION_END],
-    [Ev.mm_compaction_suitable, Call.COMPACTION_SUITABLE],
-    [Ev.mm_compaction_finished, Call.COMPACTION_SUITABLE],
-    [Ev.mm_compaction_kcompactd_sleep, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_kcompactd_wake, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_wakeup_kcompactd, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_try_to_compact_pages, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_deferred, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_defer_compaction, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_defer_reset, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_migratepages, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_isolate_migratepages, Call.COMPACTION_INFO],
-    [Ev.mm_compaction_isolate_freepages, Call.COMPACTION_ISOLATE_FREE],
-    [Ev.mm_compaction_fast_isolate_freepages, Call.COMPACTION_ISOLATE_FREE],
-    [Ev.lost_events, Call.LOST],
-  ];
-  for (const [e, c] of m) CALL_OF_EVENT[e] = c;
-}
+/** The call of every event: a record over all event names, so a new event fails type-checking here. */
+const CALL_BY_EVENT_NAME: { readonly [K in EventName]: CallKind | -1 } = {
+  kmalloc: Call.SLAB_ALLOC,
+  kmalloc_node: Call.SLAB_ALLOC,
+  kmem_cache_alloc: Call.SLAB_ALLOC,
+  kmem_cache_alloc_node: Call.SLAB_ALLOC,
+  kfree: Call.SLAB_FREE,
+  kmem_cache_free: Call.SLAB_FREE,
+  mm_page_alloc: Call.PAGE_ALLOC,
+  mm_page_alloc_zone_locked: Call.BUDDY_TAKE,
+  mm_page_free: Call.PAGE_FREE,
+  mm_page_free_batched: -1,
+  mm_page_pcpu_drain: Call.PCP_DRAIN,
+  mm_page_alloc_extfrag: Call.FALLBACK,
+  rss_stat: Call.RSS_STAT,
+  mm_setup_per_zone_wmarks: Call.ZONE_WMARKS,
+  mm_setup_per_zone_lowmem_reserve: Call.ZONE_LOWMEM_RESERVE,
+  mm_calculate_totalreserve_pages: Call.TOTALRESERVE,
+  alloc_vmap_area: Call.VMAP_ALLOC,
+  free_vmap_area_noflush: Call.VMAP_FREE,
+  purge_vmap_area_lazy: Call.VMAP_PURGE,
+  mm_vmscan_kswapd_wake: Call.KSWAPD_WAKE,
+  mm_vmscan_kswapd_sleep: Call.KSWAPD_SLEEP,
+  mm_vmscan_wakeup_kswapd: Call.WAKEUP_KSWAPD,
+  mm_vmscan_direct_reclaim_begin: Call.DIRECT_RECLAIM_BEGIN,
+  mm_vmscan_direct_reclaim_end: Call.DIRECT_RECLAIM_END,
+  mm_compaction_begin: Call.COMPACTION_BEGIN,
+  mm_compaction_end: Call.COMPACTION_END,
+  mm_compaction_suitable: Call.COMPACTION_SUITABLE,
+  mm_compaction_finished: Call.COMPACTION_SUITABLE,
+  mm_compaction_kcompactd_sleep: Call.COMPACTION_INFO,
+  mm_compaction_kcompactd_wake: Call.COMPACTION_INFO,
+  mm_compaction_wakeup_kcompactd: Call.COMPACTION_INFO,
+  mm_compaction_try_to_compact_pages: Call.COMPACTION_INFO,
+  mm_compaction_deferred: Call.COMPACTION_INFO,
+  mm_compaction_defer_compaction: Call.COMPACTION_INFO,
+  mm_compaction_defer_reset: Call.COMPACTION_INFO,
+  mm_compaction_migratepages: Call.COMPACTION_INFO,
+  mm_compaction_isolate_migratepages: Call.COMPACTION_INFO,
+  mm_compaction_isolate_freepages: Call.COMPACTION_ISOLATE_FREE,
+  mm_compaction_fast_isolate_freepages: Call.COMPACTION_ISOLATE_FREE,
+  lost_events: Call.LOST,
+};
+
+const CALL_OF_EVENT: ReadonlyArray<CallKind | -1> = EVENT_NAMES.map((n) => CALL_BY_EVENT_NAME[n]);

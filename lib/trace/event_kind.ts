@@ -53,10 +53,19 @@ export const EVENT_NAMES = [
 /** An event name from {@linkcode EVENT_NAMES}. */
 export type EventName = typeof EVENT_NAMES[number];
 
+/** Each name of a tuple of names mapped to its index, as a literal number type. */
+type IndexByName<T extends readonly string[]> = {
+  readonly [I in keyof T as I extends `${number}` ? T[I] & string : never]: I extends
+    `${infer N extends number}` ? N : never;
+};
+
 /** Numeric event codes, `Ev.kmalloc === 0` … */
-export const Ev: { readonly [K in EventName]: number } = Object.fromEntries(
+export const Ev: IndexByName<typeof EVENT_NAMES> = Object.fromEntries(
   EVENT_NAMES.map((n, i) => [n, i]),
-) as { [K in EventName]: number };
+) as unknown as IndexByName<typeof EVENT_NAMES>;
+
+/** An event code: the closed union of {@linkcode Ev}'s values, so switches can be exhaustive. */
+export type Ev = (typeof Ev)[keyof typeof Ev];
 
 /** Number of known event kinds. */
 export const EVENT_KIND_COUNT = EVENT_NAMES.length;
@@ -67,7 +76,7 @@ const ALIASES: Record<string, EventName> = {
   mm_pagevec_free: "mm_page_free_batched",
 };
 
-const CODE_BY_NAME = new Map<string, number>(EVENT_NAMES.map((n, i) => [n, i]));
+const CODE_BY_NAME = new Map<string, Ev>(EVENT_NAMES.map((n, i) => [n, i as Ev]));
 for (const [alias, name] of Object.entries(ALIASES)) CODE_BY_NAME.set(alias, Ev[name]);
 
 /**
@@ -79,6 +88,6 @@ for (const [alias, name] of Object.entries(ALIASES)) CODE_BY_NAME.set(alias, Ev[
  * eventCode("mm_page_free_direct") === Ev.mm_page_free; // true
  * ```
  */
-export function eventCode(name: string): number {
+export function eventCode(name: string): Ev | -1 {
   return CODE_BY_NAME.get(name) ?? -1;
 }

@@ -1,0 +1,146 @@
+/**
+ * Field parsers of the compaction events (include/trace/events/compaction.h). Each fills row `i` of
+ * the parser's batch from the tokenized line and returns an error text, or null when the line is
+ * well formed.
+ *
+ * @module
+ */
+
+import { type FieldReader, K } from "./field_reader.ts";
+import { ascii, bytesEqual, LPAREN, parseNum, RPAREN, SPACE, TILDE } from "./text_bytes.ts";
+import { EventFlag } from "../event_batch.ts";
+import { Ev } from "../event_kind.ts";
+
+const SYNC = ascii("sync");
+
+/** mm_compaction_begin / _end: scanner pfns, sync mode, status. */
+export function compactionRunFields(
+  r: FieldReader,
+  code: Ev,
+  s: Uint8Array,
+  i: number,
+): string | null {
+  const b = r.batch;
+  b.a[i] = r.numOr(s, K.zone_start, -1);
+  b.b[i] = r.num(s, K.migrate_pfn);
+  if (Number.isNaN(b.b[i]!)) b.b[i] = r.numOr(s, K.migrate_start, -1);
+  b.c[i] = r.num(s, K.free_pfn);
+  if (Number.isNaN(b.c[i]!)) b.c[i] = r.numOr(s, K.free_start, -1);
+  b.d[i] = r.numOr(s, K.zone_end, -1);
+  const mode = r.at(K.mode);
+  if (mode >= 0 && r.ve[K.mode]! - mode >= 4 && bytesEqual(s, mode, SYNC)) {
+    b.flags[i]! |= EventFlag.SYNC;
+  }
+  if (r.at(K.status) >= 0) b.name[i] = r.name(s, K.status, code);
+  return null;
+}
+
+/** mm_compaction_suitable / _finished: node, zone, order, ret. */
+export function compactionSuitableFields(
+  r: FieldReader,
+  code: Ev,
+  s: Uint8Array,
+  i: number,
+): string | null {
+  const b = r.batch;
+  b.node[i] = r.numOr(s, K.node, -1);
+  b.zone[i] = r.zone(s, K.zone);
+  b.order[i] = r.numOr(s, K.order, -1);
+  if (r.at(K.ret) >= 0) b.name[i] = r.name(s, K.ret, code);
+  return null;
+}
+
+/** kcompactd sleep / wake and wakeup_kcompactd: node, order, highest zone. */
+export function kcompactdFields(
+  r: FieldReader,
+  s: Uint8Array,
+  i: number,
+): string | null {
+  const b = r.batch;
+  b.node[i] = r.numOr(s, K.nid, -1);
+  b.order[i] = r.numOr(s, K.order, -1);
+  // Printed as `classzone_idx=%-8s` (the old name kept for ABI), zone name padded.
+  b.zone[i] = r.zone(s, K.classzone_idx);
+  if (b.zone[i] === -1) b.zone[i] = r.zone(s, K.highest_zoneidx);
+  return null;
+}
+
+/** mm_compaction_try_to_compact_pages: order, priority, gfp mask. */
+export function tryToCompactFields(
+  r: FieldReader,
+  s: Uint8Array,
+  i: number,
+): string | null {
+  const b = r.batch;
+  b.order[i] = r.numOr(s, K.order, -1);
+  b.a[i] = r.numOr(s, K.priority, -1);
+  if (r.at(K.gfp_mask) >= 0) {
+    const g = r.gfps.get(s, r.vs[K.gfp_mask]!, r.ve[K.gfp_mask]!);
+    b.gfp[i] = g < 0 ? 0 : g;
+  }
+  return null;
+}
+
+/** compaction deferral events: node, zone, order. */
+export function deferFields(
+  r: FieldReader,
+  s: Uint8Array,
+  i: number,
+): string | null {
+  const b = r.batch;
+  b.node[i] = r.numOr(s, K.node, -1);
+  b.zone[i] = r.zone(s, K.zone);
+  b.order[i] = r.numOr(s, K.order, -1);
+  return null;
+}
+
+/** mm_compaction_migratepages: nr_migrated, nr_failed. */
+export function migratepagesFields(
+  r: FieldReader,
+  s: Uint8Array,
+  i: number,
+): string | null {
+  const b = r.batch;
+  const migrated = r.num(s, K.nr_migrated);
+  const failed = r.num(s, K.nr_failed);
+  if (Number.isNaN(migrated) || Number.isNaN(failed)) {
+    return "missing nr_migrated=/nr_failed=";
+  }
+  b.a[i] = migrated;
+  b.b[i] = failed;
+  return null;
+}
+
+/**
+ * `range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu` (include/trace/events/compaction.h
+ * mm_compaction_isolate_template): a = start pfn, b = end pfn, c = nr_scanned, d = nr_taken.
+ * The range spans three space-separated tokens, so the end pfn is read after the `~`.
+ */
+export function isolateRangeFields(
+  r: FieldReader,
+  s: Uint8Array,
+  e: number,
+  i: number,
+): string | null {
+  const at = r.at(K.range);
+  if (at < 0 || s[at] !== LPAREN) return "missing range=(";
+  const startPfn = parseNum(s, at + 1, r.ve[K.range]!);
+  let k = r.ve[K.range]!;
+  while (k < e && s[k] === SPACE) k++;
+  if (k >= e || s[k] !== TILDE) return "missing ~ in range=";
+  k++;
+  while (k < e && s[k] === SPACE) k++;
+  let close = k;
+  while (close < e && s[close] !== RPAREN && s[close] !== SPACE) close++;
+  const endPfn = parseNum(s, k, close);
+  const scanned = r.num(s, K.nr_scanned);
+  const taken = r.num(s, K.nr_taken);
+  if (Number.isNaN(startPfn) || Number.isNaN(endPfn)) return "bad range=";
+  if (Number.isNaN(scanned) || Number.isNaN(taken)) return "missing nr_scanned=/nr_taken=";
+  const b = r.batch;
+  b.a[i] = startPfn;
+  b.b[i] = endPfn;
+  b.c[i] = scanned;
+  b.d[i] = taken;
+  return null;
+}

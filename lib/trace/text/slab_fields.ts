@@ -1,0 +1,73 @@
+/**
+ * Field parsers of the slab allocator events (include/trace/events/kmem.h). Each fills row `i` of
+ * the parser's batch from the tokenized line and returns an error text, or null when the line is
+ * well formed.
+ *
+ * @module
+ */
+
+import { type FieldReader, K } from "./field_reader.ts";
+import { LOWER_T, parseDec } from "./text_bytes.ts";
+import { EventFlag } from "../event_batch.ts";
+import { Ev } from "../event_kind.ts";
+import { GFP } from "../../kernel/gfp_flags.ts";
+import type { TextFormat } from "./line_head.ts";
+
+/** kmalloc / kmem_cache_alloc (and _node): call site, pointer, cache name, sizes, gfp, node, accounted. */
+export function slabAllocFields(
+  r: FieldReader,
+  code: Ev,
+  s: Uint8Array,
+  e: number,
+  i: number,
+  fmt: TextFormat,
+): string | null {
+  const b = r.batch;
+  const f = r.features;
+  const err = r.callSite(s, e, i) ?? r.ptr(s, i, fmt);
+  if (err) return err;
+  if (r.at(K.name) >= 0) {
+    b.name[i] = r.name(s, K.name, code);
+    if (code === Ev.kmem_cache_alloc) f.cacheAllocName = true;
+  }
+  const req = r.num(s, K.bytes_req);
+  const alloc = r.num(s, K.bytes_alloc);
+  if (Number.isNaN(req) || Number.isNaN(alloc)) return "bad bytes_req/bytes_alloc";
+  b.bytesReq[i] = req;
+  b.bytesAlloc[i] = alloc;
+  const g = r.gfp(s, K.gfp_flags, i);
+  if (g) return g;
+  if (r.at(K.node) >= 0) {
+    b.node[i] = parseDec(s, r.vs[K.node]!, r.ve[K.node]!);
+    if (code === Ev.kmalloc || code === Ev.kmem_cache_alloc) f.slabNode = true;
+    else f.nodeEvents = true;
+  }
+  const accAt = r.at(K.accounted);
+  if (accAt >= 0) {
+    f.slabAccounted = true;
+    if (accAt < r.ve[K.accounted]! && s[accAt] === LOWER_T) {
+      b.flags[i]! |= EventFlag.ACCOUNTED;
+    }
+  } else if ((b.gfp[i]! & GFP.ACCOUNT) !== 0) b.flags[i]! |= EventFlag.ACCOUNTED;
+  return null;
+}
+
+/** kfree / kmem_cache_free: call site, pointer, cache name. */
+export function slabFreeFields(
+  r: FieldReader,
+  code: Ev,
+  s: Uint8Array,
+  e: number,
+  i: number,
+  fmt: TextFormat,
+): string | null {
+  const b = r.batch;
+  const f = r.features;
+  const err = r.callSite(s, e, i) ?? r.ptr(s, i, fmt);
+  if (err) return err;
+  if (r.at(K.name) >= 0) {
+    b.name[i] = r.name(s, K.name, code);
+    f.cacheFreeName = true;
+  }
+  return null;
+}
