@@ -12,6 +12,7 @@ import type { CallBatch } from "./lib/calls/call_batch.ts";
 import { formatGfp } from "./lib/kernel/gfp_flags.ts";
 import { MIGRATE_TYPE_NAMES, ZONE_NAMES } from "./lib/kernel/constants.ts";
 import { InputError, TraceSyntaxError } from "./lib/trace/diagnostics.ts";
+import { valueColumns } from "./lib/trace/event_schema.ts";
 import { MmInvariantError } from "./lib/mm/mm_invariant_error.ts";
 import { EVENT_NAMES } from "./lib/trace/event_kind.ts";
 import { ptrHex } from "./lib/trace/event_batch.ts";
@@ -324,10 +325,7 @@ function callRow(b: CallBatch, i: number, strings: StringTable): unknown[] {
     strings.get(b.name[i]!),
     b.node[i],
     zone >= 0 ? (ZONE_NAMES[zone] ?? zone) : "",
-    b.a[i],
-    b.b[i],
-    b.c[i],
-    b.d[i],
+    ...valueColumns(b, i),
     b.source[i],
   ];
 }

@@ -35,6 +35,7 @@ import {
 import { GFP } from "../kernel/gfp_flags.ts";
 import { EventFlag } from "../trace/event_batch.ts";
 import { Ev } from "../trace/event_kind.ts";
+import { EventField } from "../trace/event_schema.ts";
 import { MmInvariantError } from "../mm/mm_invariant_error.ts";
 import type { StringTable } from "../trace/string_table.ts";
 import type { MachineSpec } from "../mm/machine_spec.ts";
@@ -360,7 +361,10 @@ export class PageReplay {
         return this.#wmarks(b, i);
       case Call.ZONE_LOWMEM_RESERVE: {
         const zi = this.machine.findZone(b.node[i]!, b.zone[i]!);
-        if (zi >= 0) this.#forced.setLowmemReserve(zi, b.a[i]!, b.b[i]!);
+        if (zi >= 0) {
+          const lr = EventField.lowmemReserve;
+          this.#forced.setLowmemReserve(zi, lr.upperZone(b, i), lr.lowmemReservePages(b, i));
+        }
         return;
       }
       case Call.LOST:
@@ -370,8 +374,11 @@ export class PageReplay {
           ? this.#fastIsolate(b, i)
           : this.#isolateFree(b, i);
       case Call.COMPACTION_INFO:
-        if (b.kind[i] === Ev.mm_compaction_isolate_migratepages && b.d[i]! > 0) {
-          this.#iso.migratePagesTaken += b.d[i]!;
+        if (
+          b.kind[i] === Ev.mm_compaction_isolate_migratepages &&
+          EventField.isolate.nrTaken(b, i) > 0
+        ) {
+          this.#iso.migratePagesTaken += EventField.isolate.nrTaken(b, i);
         }
         return;
       default:
@@ -382,13 +389,21 @@ export class PageReplay {
   #wmarks(b: CallBatch, i: number): void {
     const zi = this.machine.findZone(b.node[i]!, b.zone[i]!);
     if (zi >= 0) {
-      this.#forced.setWatermarks(zi, b.a[i]!, b.b[i]!, b.c[i]!, b.d[i]! >= 0 ? b.d[i]! : b.c[i]!);
+      const w = EventField.wmarks, high = w.wmarkHigh(b, i), promo = w.wmarkPromo(b, i);
+      this.#forced.setWatermarks(
+        zi,
+        w.wmarkMin(b, i),
+        w.wmarkLow(b, i),
+        high,
+        promo >= 0 ? promo : high,
+      );
     }
   }
 
   #lostMarker(b: CallBatch, i: number): void {
     this.#lost.markers++;
-    if (b.a[i]! > 0) this.#lost.events += b.a[i]!;
+    const lost = EventField.lost.lostEvents(b, i);
+    if (lost > 0) this.#lost.events += lost;
   }
 
   /** Zone of the call's pfn/order, or -1 after counting why it cannot be replayed. */
@@ -520,7 +535,9 @@ export class PageReplay {
       this.#learnType(b, i, pfn, order, mt);
     }
     this.#takeFromBuddy(b, i, zi, pfn, order, mt, mt);
-    const refill = b.a[i]! >= 0 ? (b.flags[i]! & EventFlag.PERCPU_REFILL) !== 0 : order === 0;
+    const refill = EventField.zoneLocked.percpuRefill(b, i) >= 0
+      ? (b.flags[i]! & EventFlag.PERCPU_REFILL) !== 0
+      : order === 0;
     this.#placeTaken(zi, cpu, pfn, order, mt, refill);
     this.#forced.noteFree(zi);
   }
@@ -553,7 +570,7 @@ export class PageReplay {
     const cpu = b.cpu[i]!;
     for (let j = i + 1; j < b.length; j++) {
       if (b.cpu[j] !== cpu) continue;
-      return b.call[j] === Call.FALLBACK ? b.c[j]! : -1;
+      return b.call[j] === Call.FALLBACK ? EventField.extfrag.fallbackMigratetype(b, j) : -1;
     }
     return -1;
   }
@@ -572,8 +589,8 @@ export class PageReplay {
     const pfn = b.pfn[i]!;
     const allocOrder = b.order[i]!;
     const allocMt = b.mt[i]!;
-    const fallbackOrder = b.a[i]!;
-    const fallbackMt = b.c[i]!;
+    const fallbackOrder = EventField.extfrag.fallbackOrder(b, i);
+    const fallbackMt = EventField.extfrag.fallbackMigratetype(b, i);
     const f = this.#fallbacks;
     f.total++;
     const fragmenting = (b.flags[i]! & EventFlag.FRAGMENTING) !== 0;
@@ -746,10 +763,10 @@ export class PageReplay {
    * decomposition of the rest, placed in never-seen aligned memory of the range when possible.
    */
   #isolateFree(b: CallBatch, i: number): void {
-    const taken = b.d[i]!;
+    const taken = EventField.isolate.nrTaken(b, i);
     this.#iso.events++;
     if (!(taken > 0)) return;
-    const start = b.a[i]!;
+    const start = EventField.isolate.rangeStartPfn(b, i);
     const m = this.machine;
     const zi = m.zoneOf(start);
     if (zi < 0) {
@@ -757,7 +774,7 @@ export class PageReplay {
       return;
     }
     this.#iso.pagesTaken += taken;
-    const end = Math.min(b.b[i]!, m.zones[zi]!.endPfn);
+    const end = Math.min(EventField.isolate.rangeEndPfn(b, i), m.zones[zi]!.endPfn);
     // Located free blocks with their head in the range: exactly what the kernel found PageBuddy.
     let located = 0;
     for (let q = start; q < end;) {
@@ -860,7 +877,9 @@ export class PageReplay {
       missing > 0 ? "isolate-mismatch" : "isolate-unlocated",
       b,
       i,
-      `range 0x${start.toString(16)}-0x${end.toString(16)}: ${pages} of nr_taken ${b.d[i]} ` +
+      `range 0x${start.toString(16)}-0x${end.toString(16)}: ${pages} of nr_taken ${
+        EventField.isolate.nrTaken(b, i)
+      } ` +
         `pages unlocated, ${placed} placed in the range` +
         (missing > 0 ? `, ${missing} not found in the unlocated pool` : ""),
     );
@@ -873,13 +892,13 @@ export class PageReplay {
    * order, else an unlocated one. The isolate_freepages event of fast_isolate_around follows.
    */
   #fastIsolate(b: CallBatch, i: number): void {
-    const taken = b.d[i]!;
+    const taken = EventField.isolate.nrTaken(b, i);
     this.#iso.events++;
     this.#iso.fastEvents++;
     if (!(taken > 0)) return;
     const m = this.machine;
-    const minPfn = b.a[i]!;
-    let zi = m.zoneOf(b.b[i]!);
+    const minPfn = EventField.isolate.rangeStartPfn(b, i);
+    let zi = m.zoneOf(EventField.isolate.rangeEndPfn(b, i));
     if (zi < 0) zi = m.zoneOf(minPfn);
     if (zi < 0) {
       this.#desync("pfn-outside-zone", b, i, `fast_isolate_freepages at 0x${minPfn.toString(16)}`);

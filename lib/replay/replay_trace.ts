@@ -9,6 +9,7 @@ import { Call } from "../calls/call_kind.ts";
 import type { CallBatch } from "../calls/call_batch.ts";
 import { MIGRATE_TYPES, ZONE_NAMES } from "../kernel/constants.ts";
 import { EventFlag } from "../trace/event_batch.ts";
+import { EventField } from "../trace/event_schema.ts";
 import type { StringTable } from "../trace/string_table.ts";
 import { type ImportOptions, type ImportSummary, importTrace } from "../calls/trace_import.ts";
 import { KmemMetrics, type MetricsResult } from "../metrics/kmem_metrics.ts";
@@ -295,9 +296,9 @@ function perCallMetrics(
       m.addFallback({
         tsNs: b.tsNs[i]!,
         allocOrder: b.order[i]!,
-        fallbackOrder: b.a[i]!,
+        fallbackOrder: EventField.extfrag.fallbackOrder(b, i),
         allocMigratetype: b.mt[i]!,
-        fallbackMigratetype: b.c[i]!,
+        fallbackMigratetype: EventField.extfrag.fallbackMigratetype(b, i),
         fragmenting: (b.flags[i]! & EventFlag.FRAGMENTING) !== 0,
         changeOwnership: (b.flags[i]! & EventFlag.CHANGE_OWNERSHIP) !== 0,
         comm: st.get(b.comm[i]!),

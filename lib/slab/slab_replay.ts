@@ -32,6 +32,7 @@ import {
 import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import { ptrKey, type StringTable } from "../trace/event_batch.ts";
 import { Ev } from "../trace/event_kind.ts";
+import { EventField } from "../trace/event_schema.ts";
 import type { KmemCache } from "./kmem_cache.ts";
 import { kmallocCacheName, kmallocClassBytes, kmallocType } from "./kmalloc_caches.ts";
 import { type PageProvider, SimplePageProvider } from "./page_provider.ts";
@@ -234,7 +235,9 @@ export class SlabReplay {
           break;
         case Call.LOST:
           this.#lostMarkers++;
-          if (batch.a[i]! > 0) this.#lostEvents += batch.a[i]!;
+          if (EventField.lost.lostEvents(batch, i) > 0) {
+            this.#lostEvents += EventField.lost.lostEvents(batch, i);
+          }
           this.#lastLostTs = ts;
           break;
         case Call.PAGE_ALLOC:

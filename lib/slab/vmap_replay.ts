@@ -7,6 +7,7 @@
 
 import type { CallBatch } from "../calls/call_batch.ts";
 import { EventFlag, ptrKey } from "../trace/event_batch.ts";
+import { EventField } from "../trace/event_schema.ts";
 import type { SlabReplayResult } from "./slab_replay_result.ts";
 import type { VmapAllocator } from "./vmap_allocator.ts";
 
@@ -55,7 +56,7 @@ export class VmapReplay {
   /** A vfree of row `i` (`a` = nr_lazy pages after it): the area turns lazy. */
   free(b: CallBatch, i: number): void {
     const va = ptrKey(b, i);
-    this.#counts.lastNrLazyPages = b.a[i]!;
+    this.#counts.lastNrLazyPages = EventField.freeVmap.nrLazy(b, i);
     if (!this.#areas.has(va)) this.#counts.freeUnknown++;
     else this.#counts.frees++;
     this.#areas.delete(va);

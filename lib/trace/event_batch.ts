@@ -2,37 +2,34 @@
  * A column-oriented batch of trace events: one typed array per field, so a parser fills reused
  * arrays instead of building one object per event.
  *
- * Which columns an event uses (unused columns hold their reset value):
+ * Which fixed columns an event uses (unused columns hold their reset value). Event-specific values
+ * live in the value columns `a`–`d`; which named field each holds, under which text key and
+ * trace.dat field, is declared once in event_schema.ts (`EVENT_SCHEMA`, printed as a table by
+ * `describeSchema()`), and consumers read them through its named accessors (`EventField`).
  *
- * | event | columns |
+ * | event | fixed columns |
  * | --- | --- |
  * | kmalloc(_node), kmem_cache_alloc(_node) | callSite, ptr, name (cache, 0 = not printed), bytesReq, bytesAlloc, gfp, node, flags ACCOUNTED |
  * | kfree, kmem_cache_free | callSite, ptr, name (cache) |
  * | mm_page_alloc | pfn (-1 = failed, flag FAILED), order, mt, gfp |
- * | mm_page_alloc_zone_locked | pfn, order, mt, flags PERCPU_REFILL; a = percpu_refill as printed (-1 = absent) |
- * | mm_page_free | pfn, order |
- * | mm_page_free_batched | pfn, order; a = cold (-1 = absent) |
+ * | mm_page_alloc_zone_locked | pfn, order, mt, flags PERCPU_REFILL |
+ * | mm_page_free, mm_page_free_batched | pfn, order |
  * | mm_page_pcpu_drain | pfn, order, mt |
- * | mm_page_alloc_extfrag | pfn, order = alloc_order, mt = alloc_migratetype, a = fallback_order, b = pageblock_order, c = fallback_migratetype, flags FRAGMENTING, CHANGE_OWNERSHIP |
- * | rss_stat | a = mm_id, b = member (0 file, 1 anon, 2 swapents, 3 shmem), c = size in bytes, flags CURR |
- * | mm_setup_per_zone_wmarks | node, zone, a = min, b = low, c = high, d = promo (pages) |
- * | mm_setup_per_zone_lowmem_reserve | node, zone, a = upper zone index, b = lowmem_reserve pages |
- * | mm_calculate_totalreserve_pages | a = totalreserve_pages |
+ * | mm_page_alloc_extfrag | pfn, order = alloc_order, mt = alloc_migratetype, flags FRAGMENTING, CHANGE_OWNERSHIP |
+ * | rss_stat | flags CURR |
+ * | mm_setup_per_zone_wmarks, mm_setup_per_zone_lowmem_reserve | node, zone |
  * | alloc_vmap_area | ptr = va_start, bytesReq = size, bytesAlloc = align, flags FAILED |
- * | free_vmap_area_noflush | ptr = va_start, a = nr_lazy, b = nr_lazy_max |
- * | purge_vmap_area_lazy | ptr = start, bytesReq = end - start, a = num_purged |
+ * | free_vmap_area_noflush | ptr = va_start |
+ * | purge_vmap_area_lazy | ptr = start, bytesReq = end - start |
  * | mm_vmscan_kswapd_wake | node, order, zone (-1 = not printed) |
  * | mm_vmscan_kswapd_sleep | node |
  * | mm_vmscan_wakeup_kswapd | node, order, zone (-1 = not printed), gfp |
  * | mm_vmscan_direct_reclaim_begin | order, gfp |
- * | mm_vmscan_direct_reclaim_end | a = nr_reclaimed |
- * | mm_compaction_begin / _end | a = zone_start pfn, b = migrate pfn, c = free pfn, d = zone_end pfn, flags SYNC, name = status (end) |
+ * | mm_compaction_begin / _end | flags SYNC, name = status (end) |
  * | mm_compaction_suitable / _finished | node, zone, order, name = ret |
  * | mm_compaction_kcompactd_sleep / _wake, wakeup_kcompactd | node, order, zone (when printed) |
- * | mm_compaction_try_to_compact_pages | order, gfp, a = prio |
- * | mm_compaction_isolate_freepages / _isolate_migratepages / _fast_isolate_freepages | a = start pfn, b = end pfn (fast: min_pfn, free_pfn), c = nr_scanned, d = nr_taken (pages) |
- * | mm_compaction_migratepages | a = nr_migrated, b = nr_failed |
- * | lost_events (marker) | a = events lost (-1 = unknown count); tsNs = last event time seen on that CPU |
+ * | mm_compaction_try_to_compact_pages | order, gfp |
+ * | lost_events (marker) | tsNs = last event time seen on that CPU |
  *
  * Pointers are 64-bit and split into `ptrHi`/`ptrLo`; {@linkcode ptrKey} gives an exact numeric
  * key from the low 48 bits (enough to tell every kernel address apart on x86-64 and arm64).
@@ -103,6 +100,7 @@ export class EventBatch {
   readonly node: Int16Array;
   /** Zone index into ZONE_NAMES (-1 = none). */
   readonly zone: Int8Array;
+  /** Value columns: what each event stores here is named in event_schema.ts (read via EventField). */
   readonly a: Float64Array;
   readonly b: Float64Array;
   readonly c: Float64Array;

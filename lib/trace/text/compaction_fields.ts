@@ -6,9 +6,10 @@
  * @module
  */
 
-import { type FieldReader, K } from "./field_reader.ts";
+import { type FieldReader, K, orAbsent, TK } from "./field_reader.ts";
 import { ascii, bytesEqual, LPAREN, parseNum, RPAREN, SPACE, TILDE } from "./text_bytes.ts";
 import { EventFlag } from "../event_batch.ts";
+import { EventFieldSet as set } from "../event_schema.ts";
 import { Ev } from "../event_kind.ts";
 
 const SYNC = ascii("sync");
@@ -21,12 +22,10 @@ export function compactionRunFields(
   i: number,
 ): string | null {
   const b = r.batch;
-  b.a[i] = r.numOr(s, K.zone_start, -1);
-  b.b[i] = r.num(s, K.migrate_pfn);
-  if (Number.isNaN(b.b[i]!)) b.b[i] = r.numOr(s, K.migrate_start, -1);
-  b.c[i] = r.num(s, K.free_pfn);
-  if (Number.isNaN(b.c[i]!)) b.c[i] = r.numOr(s, K.free_start, -1);
-  b.d[i] = r.numOr(s, K.zone_end, -1);
+  set.compaction.zoneStartPfn(b, i, orAbsent(r.numOf(s, TK.compaction.zoneStartPfn)));
+  set.compaction.migratePfn(b, i, orAbsent(r.numOf(s, TK.compaction.migratePfn)));
+  set.compaction.freePfn(b, i, orAbsent(r.numOf(s, TK.compaction.freePfn)));
+  set.compaction.zoneEndPfn(b, i, orAbsent(r.numOf(s, TK.compaction.zoneEndPfn)));
   const mode = r.at(K.mode);
   if (mode >= 0 && r.ve[K.mode]! - mode >= 4 && bytesEqual(s, mode, SYNC)) {
     b.flags[i]! |= EventFlag.SYNC;
@@ -73,7 +72,7 @@ export function tryToCompactFields(
 ): string | null {
   const b = r.batch;
   b.order[i] = r.numOr(s, K.order, -1);
-  b.a[i] = r.numOr(s, K.priority, -1);
+  set.tryToCompact.prio(b, i, orAbsent(r.numOf(s, TK.tryToCompact.prio)));
   if (r.at(K.gfp_mask) >= 0) {
     const g = r.gfps.get(s, r.vs[K.gfp_mask]!, r.ve[K.gfp_mask]!);
     b.gfp[i] = g < 0 ? 0 : g;
@@ -101,13 +100,13 @@ export function migratepagesFields(
   i: number,
 ): string | null {
   const b = r.batch;
-  const migrated = r.num(s, K.nr_migrated);
-  const failed = r.num(s, K.nr_failed);
+  const migrated = r.numOf(s, TK.migratepages.nrMigrated);
+  const failed = r.numOf(s, TK.migratepages.nrFailed);
   if (Number.isNaN(migrated) || Number.isNaN(failed)) {
     return "missing nr_migrated=/nr_failed=";
   }
-  b.a[i] = migrated;
-  b.b[i] = failed;
+  set.migratepages.nrMigrated(b, i, migrated);
+  set.migratepages.nrFailed(b, i, failed);
   return null;
 }
 
@@ -122,10 +121,11 @@ export function isolateRangeFields(
   e: number,
   i: number,
 ): string | null {
-  const at = r.at(K.range);
+  const range = TK.isolate.rangeStartPfn[0]!;
+  const at = r.at(range);
   if (at < 0 || s[at] !== LPAREN) return "missing range=(";
-  const startPfn = parseNum(s, at + 1, r.ve[K.range]!);
-  let k = r.ve[K.range]!;
+  const startPfn = parseNum(s, at + 1, r.ve[range]!);
+  let k = r.ve[range]!;
   while (k < e && s[k] === SPACE) k++;
   if (k >= e || s[k] !== TILDE) return "missing ~ in range=";
   k++;
@@ -133,14 +133,14 @@ export function isolateRangeFields(
   let close = k;
   while (close < e && s[close] !== RPAREN && s[close] !== SPACE) close++;
   const endPfn = parseNum(s, k, close);
-  const scanned = r.num(s, K.nr_scanned);
-  const taken = r.num(s, K.nr_taken);
+  const scanned = r.numOf(s, TK.isolate.nrScanned);
+  const taken = r.numOf(s, TK.isolate.nrTaken);
   if (Number.isNaN(startPfn) || Number.isNaN(endPfn)) return "bad range=";
   if (Number.isNaN(scanned) || Number.isNaN(taken)) return "missing nr_scanned=/nr_taken=";
   const b = r.batch;
-  b.a[i] = startPfn;
-  b.b[i] = endPfn;
-  b.c[i] = scanned;
-  b.d[i] = taken;
+  set.isolate.rangeStartPfn(b, i, startPfn);
+  set.isolate.rangeEndPfn(b, i, endPfn);
+  set.isolate.nrScanned(b, i, scanned);
+  set.isolate.nrTaken(b, i, taken);
   return null;
 }

@@ -12,6 +12,7 @@ import { parseGfp } from "../../kernel/gfp_flags.ts";
 import { ByteInterner } from "../byte_interner.ts";
 import type { EventBatch } from "../event_batch.ts";
 import { EVENT_KIND_COUNT } from "../event_kind.ts";
+import { EVENT_SCHEMA, type EventLayout, mapSchema, type PerField } from "../event_schema.ts";
 import type { StringTable } from "../string_table.ts";
 import type { TextFormat } from "./line_head.ts";
 import type { TraceFeatures } from "./text_features.ts";
@@ -42,7 +43,7 @@ const RSS_TYPES = ["MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES
  * The field keys the event parsers read. A line's fields are tokenized once into per-key value
  * ranges, so each event reads its values without searching the line again.
  */
-export const KEY_NAMES = [
+const BASE_KEYS = [
   "call_site",
   "ptr",
   "name",
@@ -55,64 +56,49 @@ export const KEY_NAMES = [
   "pfn",
   "order",
   "migratetype",
-  "percpu_refill",
-  "cold",
   "alloc_order",
-  "fallback_order",
-  "pageblock_order",
   "alloc_migratetype",
-  "fallback_migratetype",
   "fragmenting",
   "change_ownership",
-  "mm_id",
   "curr",
-  "type",
-  "member",
   "size",
   "node_id",
-  "min",
-  "low",
-  "high",
-  "promo",
-  "lowmem_reserve_pages",
-  "totalreserve_pages",
   "va_start",
   "align",
   "failed",
-  "nr_lazy",
-  "nr_lazy_max",
   "start",
   "end",
-  "num_purged",
   "nid",
   "zid",
-  "nr_reclaimed",
-  "zone_start",
-  "migrate_pfn",
-  "migrate_start",
-  "free_pfn",
-  "free_start",
-  "zone_end",
   "mode",
   "status",
   "zone",
   "ret",
   "classzone_idx",
   "highest_zoneidx",
-  "priority",
   "gfp_mask",
   // `upper_zone name=%s` (mm_setup_per_zone_lowmem_reserve): a `name=` after `upper_zone`.
   "upper_zone name",
-  // Compaction scanners: `range=(0x%lx ~ 0x%lx) nr_scanned=%lu nr_taken=%lu`.
-  "range",
-  "nr_scanned",
-  "nr_taken",
-  // mm_compaction_migratepages: `nr_migrated=%lu nr_failed=%lu`.
-  "nr_migrated",
-  "nr_failed",
 ] as const;
-export type KeyName = typeof KEY_NAMES[number];
-export const K = Object.fromEntries(KEY_NAMES.map((n, i) => [n, i])) as { [N in KeyName]: number };
+type BaseKey = typeof BASE_KEYS[number];
+
+/** Every key the tokenizer records: the fixed-column keys, then the schema's text keys. */
+export const KEY_NAMES: readonly string[] = [
+  ...new Set<string>([
+    ...BASE_KEYS,
+    ...Object.values(EVENT_SCHEMA as { [l: string]: EventLayout }).flatMap((l) =>
+      Object.values(l.fields).flatMap((f) => f.text)
+    ),
+  ]),
+];
+
+/** Key ids of the fixed-column keys. */
+export const K = Object.fromEntries(BASE_KEYS.map((n, i) => [n, i])) as { [N in BaseKey]: number };
+
+/** Key ids of each schema field's text keys, in order of preference: `TK.extfrag.fallbackOrder`. */
+export const TK: PerField<readonly number[]> = mapSchema((f) =>
+  f.text.map((t) => KEY_NAMES.indexOf(t))
+);
 const KEY_COUNT = KEY_NAMES.length;
 
 /** Key bytes, for checking a token against the key expected at its position. */
@@ -257,6 +243,15 @@ export class FieldReader {
   numOr(buf: Uint8Array, key: number, dflt: number): number {
     const v = this.num(buf, key);
     return Number.isNaN(v) ? dflt : v;
+  }
+
+  /** The value of the first of `keys` that holds a number, NaN when none does. */
+  numOf(buf: Uint8Array, keys: readonly number[]): number {
+    for (let k = 0; k < keys.length; k++) {
+      const v = this.num(buf, keys[k]!);
+      if (!Number.isNaN(v)) return v;
+    }
+    return NaN;
   }
 
   zone(buf: Uint8Array, key: number): number {
@@ -420,4 +415,9 @@ export function setPtrDec(b: EventBatch, i: number, s: Uint8Array, at: number, e
   const v = BigInt(decode(s, at, end));
   b.ptrHi[i] = Number((v >> 32n) & 0xffff_ffffn);
   b.ptrLo[i] = Number(v & 0xffff_ffffn);
+}
+
+/** `v`, or -1 (absent) when it is NaN. */
+export function orAbsent(v: number): number {
+  return Number.isNaN(v) ? -1 : v;
 }

@@ -6,8 +6,9 @@
  * @module
  */
 
-import { type FieldReader, K } from "./field_reader.ts";
+import { type FieldReader, K, TK } from "./field_reader.ts";
 import { EventFlag } from "../event_batch.ts";
+import { EventFieldSet as set } from "../event_schema.ts";
 
 /** mm_page_alloc: pfn (failed when null), order, migratetype, gfp. */
 export function pageAllocFields(
@@ -37,10 +38,10 @@ export function zoneLockedFields(
   const f = r.features;
   const err = r.pfn(s, i) ?? r.orderMt(s, i, true);
   if (err) return err;
-  const v = r.num(s, K.percpu_refill);
+  const v = r.numOf(s, TK.zoneLocked.percpuRefill);
   if (!Number.isNaN(v)) {
     f.percpuRefill = true;
-    b.a[i] = v;
+    set.zoneLocked.percpuRefill(b, i, v);
     if (v !== 0) b.flags[i]! |= EventFlag.PERCPU_REFILL;
   } else if (b.order[i] === 0) b.flags[i]! |= EventFlag.PERCPU_REFILL; // pre-5.19 meaning
   return null;
@@ -67,10 +68,10 @@ export function freeBatchedFields(
   if (err) return err;
   const o = r.num(s, K.order);
   b.order[i] = Number.isNaN(o) ? 0 : o;
-  const cold = r.num(s, K.cold);
+  const cold = r.numOf(s, TK.freeBatched.cold);
   if (!Number.isNaN(cold)) {
     f.batchedCold = true;
-    b.a[i] = cold;
+    set.freeBatched.cold(b, i, cold);
   }
   return null;
 }
@@ -94,21 +95,22 @@ export function extfragFields(
   const err = r.pfn(s, i);
   if (err) return err;
   const ao = r.num(s, K.alloc_order);
-  const fo = r.num(s, K.fallback_order);
+  const fo = r.numOf(s, TK.extfrag.fallbackOrder);
   const am = r.num(s, K.alloc_migratetype);
-  const fm = r.num(s, K.fallback_migratetype);
+  const fm = r.numOf(s, TK.extfrag.fallbackMigratetype);
   const fr = r.num(s, K.fragmenting);
   if (Number.isNaN(ao) || Number.isNaN(fo) || Number.isNaN(am) || Number.isNaN(fm)) {
     return "missing alloc/fallback order or migratetype";
   }
   b.order[i] = ao;
-  b.a[i] = fo;
-  b.b[i] = r.numOr(s, K.pageblock_order, -1);
+  set.extfrag.fallbackOrder(b, i, fo);
+  const pbo = r.numOf(s, TK.extfrag.pageblockOrder);
+  set.extfrag.pageblockOrder(b, i, Number.isNaN(pbo) ? -1 : pbo);
   b.mt[i] = am;
-  b.c[i] = fm;
+  set.extfrag.fallbackMigratetype(b, i, fm);
   // The kernel prints `fallback_order < pageblock_order`; trace-cmd mis-evaluates that
   // expression (prints e.g. `fragmenting=10`), so recompute it when both orders are known.
-  const frag = b.b[i]! >= 0 ? fo < b.b[i]! : fr === 1;
+  const frag = pbo >= 0 ? fo < pbo : fr === 1;
   if (frag) b.flags[i]! |= EventFlag.FRAGMENTING;
   if (r.num(s, K.change_ownership) === 1) b.flags[i]! |= EventFlag.CHANGE_OWNERSHIP;
   return null;

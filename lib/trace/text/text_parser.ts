@@ -23,6 +23,7 @@ import { ByteInterner } from "../byte_interner.ts";
 import { DiagnosticLog, TraceSyntaxError } from "../diagnostics.ts";
 import { DEFAULT_BATCH_ROWS, EventBatch } from "../event_batch.ts";
 import { Ev, EVENT_KIND_COUNT, eventCode } from "../event_kind.ts";
+import { EventFieldSet } from "../event_schema.ts";
 import { StringTable } from "../string_table.ts";
 import { FieldReader } from "./field_reader.ts";
 import {
@@ -439,7 +440,7 @@ export class TextTraceParser {
     const seen = cpu < this.#lastTsByCpu.length ? this.#lastTsByCpu[cpu]! : -1;
     const ts = seen >= 0 ? seen : (this.lastTsNs < 0 ? 0 : this.lastTsNs);
     const i = this.#emit(Ev.lost_events, ts, cpu);
-    this.#batch.a[i] = count;
+    EventFieldSet.lost.lostEvents(this.#batch, i, count);
     this.#batch.source[i] = this.lines.total;
   }
 }

@@ -6,9 +6,10 @@
  * @module
  */
 
-import { type FieldReader, K } from "./field_reader.ts";
+import { type FieldReader, K, TK } from "./field_reader.ts";
 import { parseDec } from "./text_bytes.ts";
 import { EventFlag } from "../event_batch.ts";
+import { EventFieldSet as set } from "../event_schema.ts";
 
 /** rss_stat: mm id, counter member, size in bytes. */
 export function rssStatFields(
@@ -17,14 +18,17 @@ export function rssStatFields(
   i: number,
 ): string | null {
   const b = r.batch;
-  const id = r.num(s, K.mm_id);
-  b.a[i] = Number.isNaN(id) ? -1 : id;
+  const id = r.numOf(s, TK.rssStat.mmId);
+  set.rssStat.mmId(b, i, Number.isNaN(id) ? -1 : id);
   if (r.num(s, K.curr) === 1) b.flags[i]! |= EventFlag.CURR;
-  if (r.at(K.type) >= 0) {
-    b.b[i] = r.rssTypes.get(s, r.vs[K.type]!, r.ve[K.type]!);
-  } else b.b[i] = r.numOr(s, K.member, -1);
-  if (r.at(K.size) < 0) return "missing size=";
-  b.c[i] = parseDec(s, r.vs[K.size]!, r.ve[K.size]!);
+  // `type=MM_ANONPAGES` (≥ v6.2 prints the name) or `member=1`.
+  const [typeKey, memberKey] = TK.rssStat.member;
+  if (r.at(typeKey!) >= 0) {
+    set.rssStat.member(b, i, r.rssTypes.get(s, r.vs[typeKey!]!, r.ve[typeKey!]!));
+  } else set.rssStat.member(b, i, r.numOr(s, memberKey!, -1));
+  const sizeKey = TK.rssStat.sizeBytes[0]!;
+  if (r.at(sizeKey) < 0) return "missing size=";
+  set.rssStat.sizeBytes(b, i, parseDec(s, r.vs[sizeKey]!, r.ve[sizeKey]!));
   return null;
 }
 
@@ -37,16 +41,17 @@ export function wmarksFields(
   const b = r.batch;
   b.node[i] = r.numOr(s, K.node_id, -1);
   b.zone[i] = r.zone(s, K.name);
-  const min = r.num(s, K.min);
-  const low = r.num(s, K.low);
-  const high = r.num(s, K.high);
+  const min = r.numOf(s, TK.wmarks.wmarkMin);
+  const low = r.numOf(s, TK.wmarks.wmarkLow);
+  const high = r.numOf(s, TK.wmarks.wmarkHigh);
   if (Number.isNaN(min) || Number.isNaN(low) || Number.isNaN(high)) {
     return "missing watermark";
   }
-  b.a[i] = min;
-  b.b[i] = low;
-  b.c[i] = high;
-  b.d[i] = r.numOr(s, K.promo, -1);
+  set.wmarks.wmarkMin(b, i, min);
+  set.wmarks.wmarkLow(b, i, low);
+  set.wmarks.wmarkHigh(b, i, high);
+  const promo = r.numOf(s, TK.wmarks.wmarkPromo);
+  set.wmarks.wmarkPromo(b, i, Number.isNaN(promo) ? -1 : promo);
   return null;
 }
 
@@ -59,10 +64,10 @@ export function lowmemReserveFields(
   const b = r.batch;
   b.node[i] = r.numOr(s, K.node_id, -1);
   b.zone[i] = r.zone(s, K.name);
-  b.a[i] = r.zone(s, K["upper_zone name"]);
-  const v = r.num(s, K.lowmem_reserve_pages);
+  set.lowmemReserve.upperZone(b, i, r.zone(s, TK.lowmemReserve.upperZone[0]!));
+  const v = r.numOf(s, TK.lowmemReserve.lowmemReservePages);
   if (Number.isNaN(v)) return "missing lowmem_reserve_pages=";
-  b.b[i] = v;
+  set.lowmemReserve.lowmemReservePages(b, i, v);
   return null;
 }
 
@@ -73,9 +78,9 @@ export function totalreserveFields(
   i: number,
 ): string | null {
   const b = r.batch;
-  const v = r.num(s, K.totalreserve_pages);
+  const v = r.numOf(s, TK.totalreserve.totalreservePages);
   if (Number.isNaN(v)) return "missing totalreserve_pages=";
-  b.a[i] = v;
+  set.totalreserve.totalreservePages(b, i, v);
   return null;
 }
 
@@ -126,8 +131,8 @@ export function reclaimEndFields(
   i: number,
 ): string | null {
   const b = r.batch;
-  const n = r.num(s, K.nr_reclaimed);
+  const n = r.numOf(s, TK.reclaimEnd.nrReclaimed);
   if (Number.isNaN(n)) return "missing nr_reclaimed=";
-  b.a[i] = n;
+  set.reclaimEnd.nrReclaimed(b, i, n);
   return null;
 }

@@ -6,8 +6,9 @@
  * @module
  */
 
-import { type FieldReader, K, setPtrDec, setPtrHex } from "./field_reader.ts";
+import { type FieldReader, K, orAbsent, setPtrDec, setPtrHex, TK } from "./field_reader.ts";
 import { EventFlag } from "../event_batch.ts";
+import { EventFieldSet as set } from "../event_schema.ts";
 
 /** alloc_vmap_area: `va_start: %lu` (decimal), size, align, failed. */
 export function allocVmapFields(
@@ -36,8 +37,8 @@ export function freeVmapFields(
   const b = r.batch;
   if (r.at(K.va_start) < 0) return "missing va_start=";
   setPtrHex(b, i, s, r.vs[K.va_start]!, r.ve[K.va_start]!);
-  b.a[i] = r.numOr(s, K.nr_lazy, -1);
-  b.b[i] = r.numOr(s, K.nr_lazy_max, -1);
+  set.freeVmap.nrLazy(b, i, orAbsent(r.numOf(s, TK.freeVmap.nrLazy)));
+  set.freeVmap.nrLazyMax(b, i, orAbsent(r.numOf(s, TK.freeVmap.nrLazyMax)));
   return null;
 }
 
@@ -55,6 +56,6 @@ export function purgeVmapFields(
   b.bytesReq[i] = (b.ptrHi[i]! - hi) * 0x1_0000_0000 + (b.ptrLo[i]! - lo);
   b.ptrHi[i] = hi;
   b.ptrLo[i] = lo;
-  b.a[i] = r.numOr(s, K.num_purged, -1);
+  set.purgeVmap.numPurged(b, i, orAbsent(r.numOf(s, TK.purgeVmap.numPurged)));
   return null;
 }

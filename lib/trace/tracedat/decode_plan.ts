@@ -8,7 +8,14 @@
 
 import { ZONE_NAMES } from "../../kernel/constants.ts";
 import { type EventBatch, EventFlag } from "../event_batch.ts";
+import { assertNever } from "../assert_never.ts";
 import { Ev } from "../event_kind.ts";
+import {
+  EVENT_SCHEMA,
+  type FieldSpec,
+  LAYOUT_OF_EVENT,
+  type ValueColumn,
+} from "../event_schema.ts";
 import type { StringTable } from "../string_table.ts";
 import {
   type CompiledExpr,
@@ -51,6 +58,14 @@ const Col = {
   /** bytesReq = value - ptr (purge_vmap_area_lazy end). */
   LEN_FROM_PTR: 16,
 } as const;
+
+/** The op column of each value column. */
+const VALUE_COL: { readonly [C in ValueColumn]: number } = {
+  a: Col.A,
+  b: Col.B,
+  c: Col.C,
+  d: Col.D,
+};
 
 /** How an op turns field bytes into the stored value. */
 const Conv = {
@@ -293,7 +308,7 @@ function readString(
 // ---- Plan construction: which field feeds which column, per event (see event_batch.ts) ----------
 
 /** The ops that fill row columns from the fields of event `code` in format `fmt`. */
-export function buildOps(code: number, fmt: EventFormat, strings: StringTable, le: boolean): Op[] {
+export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: boolean): Op[] {
   const ops: Op[] = [];
   const field = (...names: string[]): FormatField | null => {
     for (const n of names) {
@@ -369,6 +384,32 @@ export function buildOps(code: number, fmt: EventFormat, strings: StringTable, l
     else literal(Col.ORDER, "order");
   };
 
+  /** The op of one schema field (false when the format has nothing to read it from). */
+  const value = (spec: FieldSpec): boolean => {
+    const col = VALUE_COL[spec.column];
+    const n0 = ops.length;
+    switch (spec.conv) {
+      case "num":
+      case "rssMember":
+      case "rangeStart":
+      case "rangeEnd":
+        num(col, ...spec.dat);
+        break;
+      case "printed":
+        if (field(...spec.dat)) num(col, ...spec.dat);
+        else printed(col, spec.text[0]!);
+        break;
+      case "zone":
+        zone(col, ...spec.dat);
+        break;
+      case "marker":
+        break;
+      default:
+        assertNever(spec.conv);
+    }
+    return ops.length > n0;
+  };
+
   switch (code) {
     case Ev.kmalloc:
     case Ev.kmalloc_node:
@@ -400,11 +441,10 @@ export function buildOps(code: number, fmt: EventFormat, strings: StringTable, l
       pfn();
       num(Col.ORDER, "order");
       num(Col.MT, "migratetype");
-      if (field("percpu_refill")) {
-        num(Col.A, "percpu_refill");
-        flag(EventFlag.PERCPU_REFILL, "percpu_refill");
-      } else if (printed(Col.A, "percpu_refill")) {
-        printed(Col.FLAG, "percpu_refill", EventFlag.PERCPU_REFILL);
+      {
+        const refill = EVENT_SCHEMA.zoneLocked.fields.percpuRefill;
+        if (field(...refill.dat)) flag(EventFlag.PERCPU_REFILL, ...refill.dat);
+        else printed(Col.FLAG, refill.text[0], EventFlag.PERCPU_REFILL);
       }
       break;
     case Ev.mm_page_free:
@@ -414,7 +454,6 @@ export function buildOps(code: number, fmt: EventFormat, strings: StringTable, l
     case Ev.mm_page_free_batched:
       pfn();
       orderField();
-      num(Col.A, "cold");
       break;
     case Ev.mm_page_pcpu_drain:
       pfn();
@@ -425,36 +464,22 @@ export function buildOps(code: number, fmt: EventFormat, strings: StringTable, l
       pfn();
       num(Col.ORDER, "alloc_order");
       num(Col.MT, "alloc_migratetype");
-      num(Col.A, "fallback_order");
-      if (field("pageblock_order")) num(Col.B, "pageblock_order");
-      else printed(Col.B, "pageblock_order");
-      num(Col.C, "fallback_migratetype");
       if (field("fragmenting")) flag(EventFlag.FRAGMENTING, "fragmenting");
       else printed(Col.FLAG, "fragmenting", EventFlag.FRAGMENTING);
       flag(EventFlag.CHANGE_OWNERSHIP, "change_ownership");
       break;
     case Ev.rss_stat:
-      num(Col.A, "mm_id");
-      num(Col.B, "member");
-      num(Col.C, "size");
       flag(EventFlag.CURR, "curr");
       break;
     case Ev.mm_setup_per_zone_wmarks:
       num(Col.NODE, "node_id");
       zone(Col.ZONE, "name");
-      num(Col.A, "watermark_min");
-      num(Col.B, "watermark_low");
-      num(Col.C, "watermark_high");
-      num(Col.D, "watermark_promo");
       break;
     case Ev.mm_setup_per_zone_lowmem_reserve:
       num(Col.NODE, "node_id");
       zone(Col.ZONE, "name");
-      zone(Col.A, "upper_name");
-      num(Col.B, "lowmem_reserve");
       break;
     case Ev.mm_calculate_totalreserve_pages:
-      num(Col.A, "totalreserve_pages");
       break;
     case Ev.alloc_vmap_area:
       add(Col.PTR, Conv.PTR, field("addr", "va_start"));
@@ -464,13 +489,10 @@ export function buildOps(code: number, fmt: EventFormat, strings: StringTable, l
       break;
     case Ev.free_vmap_area_noflush:
       add(Col.PTR, Conv.PTR, field("va_start"));
-      num(Col.A, "nr_lazy");
-      num(Col.B, "nr_lazy_max");
       break;
     case Ev.purge_vmap_area_lazy:
       add(Col.PTR, Conv.PTR, field("start"));
       num(Col.LEN_FROM_PTR, "end");
-      num(Col.A, "npurged", "num_purged");
       break;
     case Ev.mm_vmscan_kswapd_wake:
       num(Col.NODE, "nid");
@@ -491,14 +513,9 @@ export function buildOps(code: number, fmt: EventFormat, strings: StringTable, l
       gfp();
       break;
     case Ev.mm_vmscan_direct_reclaim_end:
-      num(Col.A, "nr_reclaimed");
       break;
     case Ev.mm_compaction_begin:
     case Ev.mm_compaction_end:
-      num(Col.A, "zone_start");
-      num(Col.B, "migrate_pfn", "migrate_start");
-      num(Col.C, "free_pfn", "free_start");
-      num(Col.D, "zone_end");
       flag(EventFlag.SYNC, "sync");
       if (code === Ev.mm_compaction_end) symbolicStr(Col.NAME, "status");
       break;
@@ -519,23 +536,28 @@ export function buildOps(code: number, fmt: EventFormat, strings: StringTable, l
     case Ev.mm_compaction_try_to_compact_pages:
       num(Col.ORDER, "order");
       gfp();
-      num(Col.A, "prio");
       break;
     case Ev.mm_compaction_isolate_migratepages:
     case Ev.mm_compaction_isolate_freepages:
     case Ev.mm_compaction_fast_isolate_freepages:
-      num(Col.A, "start_pfn");
-      num(Col.B, "end_pfn");
-      num(Col.C, "nr_scanned");
-      num(Col.D, "nr_taken");
       break;
     case Ev.mm_compaction_migratepages:
-      num(Col.A, "nr_migrated");
-      num(Col.B, "nr_failed");
+      break;
+    case Ev.mm_compaction_deferred:
+    case Ev.mm_compaction_defer_compaction:
+    case Ev.mm_compaction_defer_reset:
+      // Common columns only (the text parser reads node, zone and order of these).
+      break;
+    case Ev.lost_events:
+      // Not a record: lost-event rows come from the ring-buffer pages.
       break;
     default:
-      // Other compaction events: common columns only (event_batch.ts lists no others).
-      break;
+      assertNever(code);
+  }
+  // The value columns a–d: the family's named fields, from the schema.
+  const layout = LAYOUT_OF_EVENT[code];
+  if (layout !== undefined) {
+    for (const spec of Object.values(EVENT_SCHEMA[layout].fields) as FieldSpec[]) value(spec);
   }
   return ops;
 }

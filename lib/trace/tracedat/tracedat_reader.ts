@@ -27,6 +27,7 @@
 import { DiagnosticLog, InputError } from "../diagnostics.ts";
 import { DEFAULT_BATCH_ROWS, EventBatch } from "../event_batch.ts";
 import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "../event_kind.ts";
+import { EventFieldSet } from "../event_schema.ts";
 import type { StringTable } from "../string_table.ts";
 import { hex8 } from "./bin_reader.ts";
 import {
@@ -198,7 +199,7 @@ export class TraceDatReader implements Symbolizer {
     let commonSet = false;
     for (const lf of this.#formats.values()) {
       const code = eventCode(lf.name);
-      if (code < 0 || code === Ev.lost_events) continue;
+      if (code === -1 || code === Ev.lost_events) continue;
       const fmt = fullFormat(lf);
       if (!commonSet) {
         typeField = fmt.fields.find((f) => f.name === "common_type") ?? typeField;
@@ -290,7 +291,7 @@ export class TraceDatReader implements Symbolizer {
       if (item === CursorItem.LOST) {
         const i = batch.push(Ev.lost_events, cur.markerTs + tsOffset, cur.cpu);
         batch.source[i] = cur.source;
-        batch.a[i] = cur.lostCount;
+        EventFieldSet.lost.lostEvents(batch, i, cur.lostCount);
         st.lost.markers++;
         if (cur.lostCount < 0) st.lost.unknownCounts++;
         else st.lost.events += cur.lostCount;
