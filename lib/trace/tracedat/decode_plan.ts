@@ -60,7 +60,7 @@ const Col = {
 } as const;
 
 /** The op column of each value column. */
-const VALUE_COL: { readonly [C in ValueColumn]: number } = {
+const VALUE_COL: { readonly [C in ValueColumn]: ColKind } = {
   a: Col.A,
   b: Col.B,
   c: Col.C,
@@ -90,9 +90,14 @@ const Conv = {
   CONST: 9,
 } as const;
 
+/** A column an op writes (closed union of {@linkcode Col}). */
+type ColKind = (typeof Col)[keyof typeof Col];
+/** A conversion (closed union of {@linkcode Conv}). */
+type ConvKind = (typeof Conv)[keyof typeof Conv];
+
 export interface Op {
-  col: number;
-  conv: number;
+  col: ColKind;
+  conv: ConvKind;
   field: FormatField | null;
   flag: number;
   /** ZONE_NUM table, SYMBOLIC_STR table (value → string id). */
@@ -164,7 +169,12 @@ export function applyOps(
         else v = op.table!.get(id) ?? -1;
         break;
       }
-      default: {
+      case Conv.NUM:
+      case Conv.PFN:
+      case Conv.PTR:
+      case Conv.SYM:
+      case Conv.SYMBOLIC_STR:
+      case Conv.ZONE_NUM: {
         if (f!.offset + f!.size > len) return false;
         const at = base + f!.offset;
         if (op.conv === Conv.PTR || op.conv === Conv.SYM) {
@@ -195,7 +205,10 @@ export function applyOps(
         v = readNum(view, at, f!.size, f!.signed, le);
         if (op.conv === Conv.SYMBOLIC_STR) v = op.table!.get(v) ?? strings.intern(String(v));
         else if (op.conv === Conv.ZONE_NUM) v = op.table!.get(v) ?? -1;
+        break;
       }
+      default:
+        assertNever(op.conv);
     }
     switch (op.col) {
       case Col.PFN:
@@ -246,6 +259,10 @@ export function applyOps(
       case Col.LEN_FROM_PTR:
         batch.bytesReq[i] = v - (batch.ptrHi[i]! * TWO_POW_32 + batch.ptrLo[i]!);
         break;
+      case Col.PTR:
+        break; // written with its conversion above
+      default:
+        assertNever(op.col);
     }
   }
   return true;
@@ -317,11 +334,16 @@ export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: b
     }
     return null;
   };
-  const add = (col: number, conv: number, f: FormatField | null, extra: Partial<Op> = {}): void => {
+  const add = (
+    col: ColKind,
+    conv: ConvKind,
+    f: FormatField | null,
+    extra: Partial<Op> = {},
+  ): void => {
     if (!f && conv !== Conv.CONST && conv !== Conv.EXPR) return;
     ops.push({ col, conv, field: f, flag: 0, table: null, expr: null, value: 0, ...extra });
   };
-  const num = (col: number, ...names: string[]) => add(col, Conv.NUM, field(...names));
+  const num = (col: ColKind, ...names: string[]) => add(col, Conv.NUM, field(...names));
   const flag = (bit: number, ...names: string[]) =>
     add(Col.FLAG, Conv.NUM, field(...names), { flag: bit });
   const getter = (name: string): FieldGetter | null => {
@@ -330,7 +352,7 @@ export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: b
     return (view, base) => readNum(view, base + f.offset, f.size, f.signed, le);
   };
   /** A value printed as `label=` but not stored: evaluate the print fmt's argument. */
-  const printed = (col: number, label: string, flagBit = 0): boolean => {
+  const printed = (col: ColKind, label: string, flagBit = 0): boolean => {
     const arg = printArgFor(fmt.printFmt, label);
     if (arg === null) return false;
     const cond = /^(.*)\?\s*"true"\s*:\s*"false"\s*$/s.exec(arg);
@@ -340,20 +362,20 @@ export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: b
     return true;
   };
   /** Literal `label=N` in the format string (mm_page_free_batched prints `order=0`). */
-  const literal = (col: number, label: string): void => {
+  const literal = (col: ColKind, label: string): void => {
     const m = new RegExp(`(?:^|\\s)${label}=(-?\\d+)(?:\\s|$)`).exec(
       splitPrintFmt(fmt.printFmt).format,
     );
     if (m) add(col, Conv.CONST, null, { value: Number(m[1]) });
   };
-  const symbolicStr = (col: number, name: string): void => {
+  const symbolicStr = (col: ColKind, name: string): void => {
     const f = field(name);
     if (!f) return;
     const table = new Map<number, number>();
     for (const [v, s] of printSymbolic(fmt.printFmt, name)) table.set(v, strings.intern(s));
     add(col, Conv.SYMBOLIC_STR, f, { table });
   };
-  const zone = (col: number, ...names: string[]): void => {
+  const zone = (col: ColKind, ...names: string[]): void => {
     const f = field(...names);
     if (!f) return;
     // Printed only if the print fmt mentions the field (kswapd_wake stores zid but prints none).
@@ -376,7 +398,7 @@ export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: b
     } else ZONE_NAMES.forEach((_, idx) => table.set(idx, idx));
     add(col, Conv.ZONE_NUM, f, { table });
   };
-  const str = (col: number, name: string): void => add(col, Conv.STR, field(name));
+  const str = (col: ColKind, name: string): void => add(col, Conv.STR, field(name));
   const pfn = () => add(Col.PFN, Conv.PFN, field("pfn"));
   const gfp = () => num(Col.GFP, "gfp_flags", "gfp_mask");
   const orderField = () => {
