@@ -6,11 +6,41 @@
  * @module
  */
 
+// Types only (erased at run time); full npm: specifiers so mod.ts loads without the import map.
+// deno-lint-ignore no-import-prefix
+import type { Config, TopLevelSpec } from "npm:vega-lite@6.5.0";
+// deno-lint-ignore no-import-prefix
+import type { Data } from "npm:vega-lite@6.5.0/types_unstable/data.d.ts";
+// deno-lint-ignore no-import-prefix
+import type { Encoding } from "npm:vega-lite@6.5.0/types_unstable/encoding.d.ts";
+// deno-lint-ignore no-import-prefix
+import type { Scale } from "npm:vega-lite@6.5.0/types_unstable/scale.d.ts";
+// deno-lint-ignore no-import-prefix
+import type { Transform } from "npm:vega-lite@6.5.0/types_unstable/transform.d.ts";
+// deno-lint-ignore no-import-prefix
+import type { NonNormalizedSpec } from "npm:vega-lite@6.5.0/types_unstable/spec/index.d.ts";
 import { MIGRATE_TYPE_NAMES } from "../kernel/constants.ts";
 import { nsToSeconds } from "./csv_table.ts";
 
-/** A Vega-Lite specification (JSON object). */
-export type VlSpec = Record<string, unknown>;
+/** A Vega-Lite specification (JSON object), as vega-lite's `compile` takes it. */
+export type VlSpec = TopLevelSpec;
+/** A position channel (x, y) of an encoding. */
+type PositionDef = NonNullable<Encoding<string>["x"]>;
+/** A colour channel of an encoding. */
+type ColorDef = NonNullable<Encoding<string>["color"]>;
+/** One field of a tooltip. */
+export type TooltipField = Extract<NonNullable<Encoding<string>["tooltip"]>, unknown[]>[number];
+/** A panel of a vertically concatenated chart (or the whole chart without panels); its data
+ * comes from the top level. */
+type PanelSpec = NonNormalizedSpec extends infer S ? S extends unknown ? Omit<S, "data"> : never
+  : never;
+/** What every top-level spec of the report starts with. */
+interface SpecBase {
+  $schema: string;
+  description: string;
+  data: Data;
+  config: Config;
+}
 
 /** One chart of the report. *
  * @example
@@ -48,7 +78,7 @@ export const MIGRATETYPE_COLORS = [
 export const CHART_WIDTH_PX = 760;
 const PANEL_HEIGHT_PX = 170;
 
-const CONFIG = {
+const CONFIG: Config = {
   font: "system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif",
   background: "white",
   axis: {
@@ -106,7 +136,7 @@ export function timeAxisOf(firstTsNs: number, lastTsNs: number): TimeAxis {
   };
 }
 
-function timeAxis(time: TimeAxis, field = "ts_s"): VlSpec {
+function timeAxis(time: TimeAxis, field = "ts_s"): PositionDef {
   return {
     field,
     type: "quantitative",
@@ -116,7 +146,7 @@ function timeAxis(time: TimeAxis, field = "ts_s"): VlSpec {
   };
 }
 
-function csvData(table: string, parse: Record<string, string>): VlSpec {
+function csvData(table: string, parse: Record<string, string>): Data {
   return { url: table, format: { type: "csv", parse } };
 }
 
@@ -127,11 +157,11 @@ export interface SeriesColor {
   type: "nominal" | "ordinal";
   domain?: readonly (string | number)[];
   range?: readonly string[];
-  scheme?: string;
+  scheme?: Scale["scheme"];
 }
 
-function colorEncoding(c: SeriesColor): VlSpec {
-  const scale: VlSpec = {};
+function colorEncoding(c: SeriesColor): ColorDef {
+  const scale: Scale = {};
   if (c.domain) scale.domain = [...c.domain];
   if (c.range) scale.range = [...c.range];
   if (c.scheme) scale.scheme = c.scheme;
@@ -147,16 +177,16 @@ export interface TimeSeriesOptions {
   description: string;
   table: string;
   parse: Record<string, string>;
-  y: { field: string; title: string; scale?: VlSpec };
+  y: { field: string; title: string; scale?: Scale };
   color: SeriesColor;
   /** One panel per value of this field (e.g. zone), each with its own y scale and zoom. */
   panels?: { field: string; values: readonly string[] };
   /** Vega expression rows must satisfy (e.g. hide extfrag's −1 "would succeed"). */
   filter?: string;
   /** Line interpolation, e.g. "step-after" for counts that hold until the next sample. */
-  interpolate?: string;
+  interpolate?: "linear" | "step-after" | "monotone";
   /** Extra tooltip fields beyond time, series and y. */
-  tooltipExtra?: VlSpec[];
+  tooltipExtra?: TooltipField[];
 }
 
 /**
@@ -173,13 +203,15 @@ export interface TimeSeriesOptions {
  * ```
  */
 export function timeSeriesChart(o: TimeSeriesOptions): ChartDef {
-  const unit = (suffix: string, filterPanel?: [string, string]): VlSpec => {
-    const transform: VlSpec[] = [];
+  const unit = (suffix: string, filterPanel?: [string, string]): PanelSpec => {
+    const transform: Transform[] = [];
     if (filterPanel) transform.push({ filter: { field: filterPanel[0], equal: filterPanel[1] } });
     if (o.filter) transform.push({ filter: o.filter });
-    const tooltip = [
+    const tooltip: TooltipField[] = [
       { field: "ts_s", type: "quantitative", title: "time (s)", format: ".6f" },
-      ...(filterPanel ? [{ field: filterPanel[0], type: "nominal", title: filterPanel[0] }] : []),
+      ...(filterPanel
+        ? [{ field: filterPanel[0], type: "nominal" as const, title: filterPanel[0] }]
+        : []),
       { field: o.color.field, type: o.color.type, title: o.color.title },
       { field: o.y.field, type: "quantitative", title: o.y.title, format: ",~r" },
       ...(o.tooltipExtra ?? []),
@@ -219,7 +251,7 @@ export function timeSeriesChart(o: TimeSeriesOptions): ChartDef {
       ],
     };
   };
-  const base: VlSpec = {
+  const base: SpecBase = {
     $schema: VEGA_LITE_SCHEMA,
     description: o.description,
     data: csvData(o.table, o.parse),
@@ -234,8 +266,8 @@ export function timeSeriesChart(o: TimeSeriesOptions): ChartDef {
  * function that builds a unit spec for a panel filter.
  */
 function withPanels(
-  base: VlSpec,
-  unit: (suffix: string, panel?: [string, string]) => VlSpec,
+  base: SpecBase,
+  unit: (suffix: string, panel?: [string, string]) => PanelSpec,
   panels: { field: string; values: readonly string[] } | undefined,
 ): VlSpec {
   if (!panels) return { ...base, ...unit("") };
@@ -261,10 +293,10 @@ export interface BarOptions {
     sortByValue?: boolean;
     domain?: readonly (string | number)[];
   };
-  value: { field: string; title: string; scale?: VlSpec };
+  value: { field: string; title: string; scale?: Scale };
   color?: SeriesColor;
   horizontal?: boolean;
-  tooltipExtra?: VlSpec[];
+  tooltipExtra?: TooltipField[];
 }
 
 /**
@@ -277,11 +309,11 @@ export interface BarOptions {
  *   table: "alloc_by_comm.csv", parse: { pages: "number" }, horizontal: true,
  *   category: { field: "comm", title: "comm", sortByValue: true },
  *   value: { field: "pages", title: "pages allocated" } });
- * (c.spec.mark as { type: string }).type; // "bar"
+ * (c.spec as { mark: { type: string } }).mark.type; // "bar"
  * ```
  */
 export function barChart(o: BarOptions): ChartDef {
-  const cat: VlSpec = {
+  const cat: PositionDef = {
     field: o.category.field,
     type: o.category.type ?? "nominal",
     title: o.category.title,
@@ -289,13 +321,13 @@ export function barChart(o: BarOptions): ChartDef {
     ...(o.category.domain ? { scale: { domain: [...o.category.domain] } } : {}),
     axis: { labelLimit: 260, ...(o.horizontal ? {} : { labelAngle: 0 }) },
   };
-  const val: VlSpec = {
+  const val: PositionDef = {
     field: o.value.field,
     type: "quantitative",
     title: o.value.title,
     ...(o.value.scale ? { scale: o.value.scale } : {}),
   };
-  const tooltip = [
+  const tooltip: TooltipField[] = [
     { field: o.category.field, type: o.category.type ?? "nominal", title: o.category.title },
     ...(o.color ? [{ field: o.color.field, type: o.color.type, title: o.color.title }] : []),
     { field: o.value.field, type: "quantitative", title: o.value.title, format: "," },
@@ -344,7 +376,7 @@ export interface CountOverTimeOptions {
  * ```
  */
 export function countOverTimeChart(o: CountOverTimeOptions): ChartDef {
-  const unit = (suffix: string, panel?: [string, string]): VlSpec => ({
+  const unit = (suffix: string, panel?: [string, string]): PanelSpec => ({
     width: CHART_WIDTH_PX,
     height: 140,
     ...(panel ? { title: panel[1] } : {}),
@@ -379,7 +411,7 @@ export function countOverTimeChart(o: CountOverTimeOptions): ChartDef {
       ],
     },
   });
-  const base: VlSpec = {
+  const base: SpecBase = {
     $schema: VEGA_LITE_SCHEMA,
     description: o.description,
     data: csvData(o.table, { start_s: "number", end_s: "number", count: "number" }),
@@ -412,7 +444,7 @@ export interface HeatmapOptions {
  *   x: { field: "order", title: "order", type: "ordinal" },
  *   y: { field: "migratetype", title: "migratetype", type: "nominal" },
  *   value: { field: "allocs", title: "allocations" } });
- * (c.spec.layer as unknown[]).length; // 2
+ * (c.spec as { layer: unknown[] }).layer.length; // 2
  * ```
  */
 export function heatmapChart(o: HeatmapOptions): ChartDef {

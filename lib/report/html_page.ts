@@ -9,7 +9,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { ChartDef } from "./chart_spec.ts";
+import type { ChartDef, VlSpec } from "./chart_spec.ts";
 import { MIGRATETYPE_COLORS } from "./chart_spec.ts";
 import { type Cell, nsToSeconds } from "./csv_table.ts";
 import { escapeHtml, jsonForScript, scriptForInline } from "./html_escape.ts";
@@ -23,7 +23,7 @@ import { MIGRATE_TYPE_NAMES } from "../kernel/constants.ts";
 export interface RenderedChart {
   chart: ChartDef;
   svg: string;
-  inlineSpec: Record<string, unknown>;
+  inlineSpec: VlSpec;
 }
 
 const CSS = `

@@ -21,8 +21,8 @@ import type { VlSpec } from "./chart_spec.ts";
  * ```
  */
 export function inlineCsvData(spec: VlSpec, csv: string): VlSpec {
-  const data = spec.data as { url?: string; format?: unknown } | undefined;
-  if (!data || data.url === undefined) return spec;
+  const data = spec.data;
+  if (!data || !("url" in data)) return spec;
   return { ...spec, data: { values: csv, format: data.format } };
 }
 
@@ -71,8 +71,7 @@ export function withoutTooltipLayers(spec: VlSpec): VlSpec {
  * ```
  */
 export async function renderSvg(spec: VlSpec): Promise<string> {
-  // deno-lint-ignore no-explicit-any
-  const vgSpec = compile(spec as any).spec;
+  const vgSpec = compile(spec).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: "none" });
   try {
     return await view.toSVG();

@@ -71,8 +71,9 @@ Deno.test("time axis labels get enough decimals for about eight ticks", () => {
 });
 
 Deno.test("each chart carries its own time axis: two traces, two domains, no shared state", () => {
+  type Spec = { encoding: { x: { scale: { domain?: number[] }; axis: { format: string } } } };
   const chart = (firstNs: number, lastNs: number) =>
-    timeSeriesChart({
+    (timeSeriesChart({
       name: "n",
       time: timeAxisOf(firstNs, lastNs),
       title: "t",
@@ -81,7 +82,7 @@ Deno.test("each chart carries its own time axis: two traces, two domains, no sha
       parse: {},
       y: { field: "pages", title: "pages" },
       color: { field: "series", title: "series", type: "nominal" },
-    }).spec.encoding as { x: { scale: { domain?: number[] }; axis: { format: string } } };
+    }).spec as Spec).encoding;
   // The mixed trace's span (460.302128 … 463.62983 s), then a 40 ms trace built after it.
   const mixed = chart(460_302_128_000, 463_629_830_000);
   const short = chart(1_000_000_000, 1_040_000_000);
