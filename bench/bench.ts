@@ -173,7 +173,7 @@ line("perf script: not compared (the capture has no perf.data, only perf script'
         snapshots: snap,
       });
       const t0 = performance.now();
-      for (const b of batches) r.apply(b);
+      for (const b of batches) r.consume(b);
       best = Math.min(best, performance.now() - t0);
       bytesPerPage = r.machine.memoryBytes / r.machine.endPfn;
     }

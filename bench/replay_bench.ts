@@ -67,9 +67,9 @@ if (import.meta.main) {
       const r = new PageReplay({ mode, spec: machineSpecFromZoneinfo(zoneinfo), snapshots });
       const tSetup = performance.now() - t0;
       t0 = performance.now();
-      for (const b of batches) r.apply(b);
+      for (const b of batches) r.consume(b);
       const ms = performance.now() - t0;
-      const res = r.result();
+      const res = r.finish();
       console.log(
         `${mode}: setup ${tSetup.toFixed(0)} ms, replay ${ms.toFixed(1)} ms = ` +
           `${(total / ms / 1000).toFixed(2)} M calls/s (${

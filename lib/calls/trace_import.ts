@@ -43,6 +43,8 @@ export interface ImportOptions {
   onProgress?: (bytes: number) => void;
   /** Receives each event batch before it becomes calls (reused: consume inside). */
   onEvents?: (batch: EventBatch, strings: StringTable) => void;
+  /** The string table to intern names into (default: a new one), so consumers can hold it first. */
+  strings?: StringTable;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function importTrace(
 ): Promise<ImportSummary> {
   const file = opts.file ?? "<input>";
   const opened = await openTraceStream(input);
-  const strings = new StringTable();
+  const strings = opts.strings ?? new StringTable();
   const calls = new CallStream((b) => sink(b, strings), {
     reorderWindowNs: opts.reorderWindowNs,
   });

@@ -26,6 +26,7 @@ import { gfpToAllocFlags, gfpZoneType } from "./gfp_zone.ts";
 import { checkInvariants } from "./invariants.ts";
 import { type MachineSpec, ZoneType } from "./machine_spec.ts";
 import { ORDER_MASK, PageState, PageWords } from "./page_words.ts";
+import { asOrder, asPfn, type Order, type Pfn } from "../kernel/units.ts";
 import { type AllocatorStats, type FallbackHook, Rmqueue } from "./rmqueue.ts";
 import { buildZones, type Zone, zonelistOrder, type ZoneView } from "./zone.ts";
 
@@ -53,10 +54,11 @@ export interface PageAllocatorOptions {
  * import { PageAllocator } from "./page_allocator.ts";
  * import { presetMachineSpec } from "./machine_spec.ts";
  * import { GFP } from "../kernel/gfp_flags.ts";
+ * import { asOrder } from "../kernel/units.ts";
  * const m = new PageAllocator(presetMachineSpec("x86_64", { memoryBytes: 64 * 2 ** 20 }));
  * const GFP_KERNEL = GFP.DIRECT_RECLAIM | GFP.KSWAPD_RECLAIM | GFP.IO | GFP.FS;
- * const page = m.allocPages(GFP_KERNEL, 2);
- * m.__freePages(page!, 2);
+ * const page = m.allocPages(GFP_KERNEL, asOrder(2));
+ * m.__freePages(page!, asOrder(2));
  * ```
  */
 export class PageAllocator {
@@ -181,7 +183,7 @@ export class PageAllocator {
    * watermark with the slow-path flags; below that counts a min breach (direct reclaim would run)
    * and, since reclaim is not emulated, retries ignoring watermarks. Only then is it a failure.
    */
-  allocPages(gfp: number, order: number, cpu = 0): number | null {
+  allocPages(gfp: number, order: Order, cpu = 0): Pfn | null {
     if (order < 0 || order > this.maxOrder) return null;
     const highest = gfpZoneType(gfp, this.spec.configuredZoneTypes);
     if (highest < 0) return null;
@@ -206,21 +208,21 @@ export class PageAllocator {
     if (pfn < 0 && (flags & AllocFlag.NOFRAGMENT)) {
       pfn = rq.getPageFromFreelist(gfp, order, mt, highest, flags & ~AllocFlag.NOFRAGMENT, c);
     }
-    if (pfn >= 0) return pfn;
+    if (pfn >= 0) return asPfn(pfn);
     preferred.kswapdWakes++;
     const slow = gfpToAllocFlags(gfp, order);
     pfn = rq.getPageFromFreelist(gfp, order, mt, highest, slow, c);
-    if (pfn >= 0) return pfn;
+    if (pfn >= 0) return asPfn(pfn);
     preferred.directReclaims++;
     pfn = rq.getPageFromFreelist(gfp, order, mt, highest, slow | AllocFlag.NO_WATERMARKS, c);
-    if (pfn >= 0) return pfn;
+    if (pfn >= 0) return asPfn(pfn);
     this.stats.failuresByOrder[order]!++;
     return null;
   }
 
   /** `alloc_page(gfp)`. */
-  allocPage(gfp: number, cpu = 0): number | null {
-    return this.allocPages(gfp, 0, cpu);
+  allocPage(gfp: number, cpu = 0): Pfn | null {
+    return this.allocPages(gfp, asOrder(0), cpu);
   }
 
   /**
@@ -229,7 +231,7 @@ export class PageAllocator {
    * reaches `high`; other orders go to buddy with merging. Throws MmInvariantError when the
    * block is not an allocated block of that order.
    */
-  __freePages(pfn: number, order: number, cpu = 0): void {
+  __freePages(pfn: Pfn, order: Order, cpu = 0): void {
     const pages = this.#pages;
     const head = pages.headOf(pfn);
     if (head !== pfn || pages.stateAt(pfn) !== PageState.ALLOC || pages.orderAt(pfn) !== order) {
@@ -257,22 +259,22 @@ export class PageAllocator {
   }
 
   /** Direct-map virtual address of a pfn (null for HighMem, which has no permanent mapping). */
-  pfnToVirt(pfn: number): bigint | null {
+  pfnToVirt(pfn: Pfn): bigint | null {
     const zi = this.zoneOf(pfn);
     if (zi >= 0 && this.#zones[zi]!.type === ZoneType.HIGHMEM) return null;
     return this.spec.pageOffset + BigInt(pfn) * BigInt(this.spec.pageSizeBytes);
   }
 
   /** pfn of a direct-map virtual address. */
-  virtToPfn(addr: bigint): number {
-    return Number((addr - this.spec.pageOffset) / BigInt(this.spec.pageSizeBytes));
+  virtToPfn(addr: bigint): Pfn {
+    return asPfn(Number((addr - this.spec.pageOffset) / BigInt(this.spec.pageSizeBytes)));
   }
 
   /**
    * `__get_free_pages(gfp, order)`: virtual address or null. Like the kernel, HighMem pages have
    * no address, so __GFP_HIGHMEM requests that land there are freed again and return null.
    */
-  getFreePages(gfp: number, order: number, cpu = 0): bigint | null {
+  getFreePages(gfp: number, order: Order, cpu = 0): bigint | null {
     const pfn = this.allocPages(gfp & ~GFP.HIGHMEM, order, cpu);
     if (pfn === null) return null;
     const addr = this.pfnToVirt(pfn);
@@ -285,18 +287,18 @@ export class PageAllocator {
 
   /** `get_zeroed_page(gfp)`: `__get_free_page(gfp | __GFP_ZERO)`. */
   getZeroedPage(gfp: number, cpu = 0): bigint | null {
-    return this.getFreePages(gfp | GFP.ZERO, 0, cpu);
+    return this.getFreePages(gfp | GFP.ZERO, asOrder(0), cpu);
   }
 
   /** `free_pages(addr, order)`; address 0 is ignored like in the kernel. */
-  freePages(addr: bigint, order: number, cpu = 0): void {
+  freePages(addr: bigint, order: Order, cpu = 0): void {
     if (addr === 0n) return;
     this.__freePages(this.virtToPfn(addr), order, cpu);
   }
 
   /** `free_page(addr)`. */
   freePage(addr: bigint, cpu = 0): void {
-    this.freePages(addr, 0, cpu);
+    this.freePages(addr, asOrder(0), cpu);
   }
 
   // ---------------------------------------------------------------------------------------------

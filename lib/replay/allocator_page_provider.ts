@@ -16,6 +16,7 @@
 import type { PageProvider } from "../slab/page_provider.ts";
 import { AllocPageFlag, type PageAllocator } from "../mm/page_allocator.ts";
 import { gfpZoneType } from "../mm/gfp_zone.ts";
+import { asOrder, asPfn } from "../kernel/units.ts";
 import type { PreexistingPool } from "./page/preexisting_pool.ts";
 
 /** Options of {@linkcode AllocatorPageProvider}. */
@@ -71,7 +72,7 @@ export class AllocatorPageProvider implements PageProvider {
     let pfn: number | null = seed ? this.#takePreexisting(seed, gfp, order) : null;
     if (pfn !== null) this.seededBlocks++;
     else {
-      pfn = m.allocPages(gfp, order, cpu);
+      pfn = m.allocPages(gfp, asOrder(order), cpu);
       if (pfn !== null) this.allocsByOrder[order]!++;
     }
     if (pfn === null) {
@@ -89,7 +90,7 @@ export class AllocatorPageProvider implements PageProvider {
     this.freeCalls++;
     this.pagesInUse -= 2 ** order;
     this.slabBlocksByOrder[order]!--;
-    this.machine.__freePages(pfn, order, cpu);
+    this.machine.__freePages(asPfn(pfn), asOrder(order), cpu);
   }
 
   /** Ends the seeding phase: from now on blocks come from the allocator. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { DesyncCounts, DesyncKind } from "./page/desync_catalogue.ts";
+
 /** Replay mode: follow the trace's pfns, or let the emulator choose pfns like the kernel. */
 export type ReplayMode = "faithful" | "policy";
 
@@ -70,7 +72,7 @@ export interface FailureResult {
 
 /** An example of a desync kind: where it first happened. */
 export interface DesyncExample {
-  kind: string;
+  kind: DesyncKind;
   /** Source line (text traces) or byte offset (binary) of the call. */
   line: number;
   message: string;
@@ -84,10 +86,11 @@ export interface PageReplayResult {
   zones: ZoneReplayResult[];
   /**
    * Faithful: transitions the model did not expect, per kind (see `DESYNC_KINDS` in
-   * page_replay.ts); each was resynchronised, none dropped. Policy: trace calls the emulator
-   * could not map (e.g. frees of pages it never handed out).
+   * page/desync_catalogue.ts) in order of first occurrence; each was resynchronised, none
+   * dropped. Policy: trace calls the emulator could not map (e.g. frees of pages it never
+   * handed out).
    */
-  desyncs: Record<string, number>;
+  desyncs: DesyncCounts;
   /** First examples of each desync kind (at most a few per kind). */
   desyncExamples: DesyncExample[];
   /** Lost-events markers in the stream and the events they report lost (-1 counts excluded). */

@@ -10,7 +10,7 @@ import type { CallBatch } from "../calls/call_batch.ts";
 import { MIGRATE_TYPES, ZONE_NAMES } from "../kernel/constants.ts";
 import { EventFlag } from "../trace/event_batch.ts";
 import { EventField } from "../trace/event_schema.ts";
-import type { StringTable } from "../trace/string_table.ts";
+import { StringTable } from "../trace/string_table.ts";
 import { type ImportOptions, type ImportSummary, importTrace } from "../calls/trace_import.ts";
 import { KmemMetrics, type MetricsResult } from "../metrics/kmem_metrics.ts";
 import { ZoneEventKind } from "../metrics/zone_metrics.ts";
@@ -18,6 +18,8 @@ import { type PageblockMap, pageblockMapOfZone } from "../metrics/pageblock_map.
 import type { MachineSpec } from "../mm/machine_spec.ts";
 import { machineSpecFromZoneinfo, presetMachineSpec } from "../mm/machine_spec.ts";
 import { type PageAllocator, PageState } from "../mm/page_allocator.ts";
+import { asTraceTimeNs, type TraceTimeNs } from "../kernel/units.ts";
+import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import { gfpZoneType } from "../mm/gfp_zone.ts";
 import { PageReplay, type ReplaySample } from "./page_replay.ts";
 import { pfnStates } from "./pfn_states.ts";
@@ -27,7 +29,7 @@ import { SlabReplay, type SlabReplayResult } from "../slab/slab_replay.ts";
 import type { SnapshotPair } from "../snapshot/bundle.ts";
 
 /** Options of {@linkcode replayTrace}. */
-export interface ReplayTraceOptions extends Omit<ImportOptions, "onEvents"> {
+export interface ReplayTraceOptions extends Omit<ImportOptions, "onEvents" | "strings"> {
   mode?: ReplayMode;
   /** The machine; default: from before.zoneinfo, else an x86_64 preset of `memoryBytes`. */
   spec?: MachineSpec;
@@ -117,23 +119,27 @@ export async function replayTrace(
 ): Promise<ReplayTraceResult> {
   const t0 = performance.now();
   const before = opts.snapshots?.before ?? {};
+  const mode = opts.mode ?? "faithful";
+  const slabOn = opts.slab ?? true;
+
+  // 1. The machine, the shared string table and the metrics collector.
   const spec = opts.spec ??
     (before.zoneinfo ? machineSpecFromZoneinfo(before.zoneinfo) : presetMachineSpec("x86_64", {
       memoryBytes: opts.memoryBytes ?? 16 * 2 ** 30,
       cpus: opts.cpus,
     }));
-  const metrics = opts.metrics ? new KmemMetrics() : null;
-  const maps: PageblockMap[] = [];
-  let lastSample: ReplaySample | null = null;
-  const prevCounters = new Map<number, { low: number; min: number; kw: number; dr: number }>();
-  const mode = opts.mode ?? "faithful";
-  const slabOn = opts.slab ?? true;
   const cpus = opts.cpus ?? spec.cpus;
-  // Policy + slab: the slab model owns slab pages (on the emulated allocator), the page replay
-  // skips the trace's own slab-page calls.
+  const strings = new StringTable();
+  const metrics = opts.metrics ? new KmemMetrics() : null;
+  const zoneSampler = metrics ? new ZoneSampler(metrics) : null;
+
+  // 2. The page replay. Policy + slab: the slab model owns slab pages (on the emulated
+  //    allocator), the page replay skips the trace's own slab-page calls.
   const slabOnMachine = slabOn && mode === "policy";
-  const pages = new PageReplay({
-    delegateSlabPages: slabOnMachine ? { nrCpus: cpus, slabinfo: before.slabinfo } : undefined,
+  const pages: PageReplay = new PageReplay({
+    delegateSlabPages: slabOnMachine
+      ? { nrCpus: cpus, slabinfo: before.slabinfo, strings }
+      : undefined,
     mode,
     spec,
     snapshots: {
@@ -143,14 +149,8 @@ export async function replayTrace(
     },
     strict: opts.strict,
     kernelVersion: opts.kernelVersion,
-    sampleEveryCalls: metrics ? (opts.sampleEveryCalls ?? 2000) : undefined,
-    onSample: metrics
-      ? (s) => {
-        if (lastSample === null) maps.push(...zoneMaps(s.machine, s.tsNs, "start"));
-        lastSample = s;
-        sampleZones(metrics, s, prevCounters);
-      }
-      : undefined,
+    sampleEveryCalls: zoneSampler ? (opts.sampleEveryCalls ?? 2000) : undefined,
+    onSample: zoneSampler ? (tsNs) => zoneSampler.sample(pages.machine, tsNs) : undefined,
     // The emulator's own fallbacks (faithful mode reports the traced extfrag events instead).
     onFallback: metrics && mode === "policy"
       ? (zone, allocOrder, fallbackOrder, mt, fallbackMt, claimed) => {
@@ -167,71 +167,40 @@ export async function replayTrace(
       }
       : undefined,
   });
+
+  // 3. The slab replay, its caches seeded from the before-slabinfo; in policy mode their slabs
+  //    come out of the seeded machine's pre-existing allocations.
   const provider = slabOnMachine
     ? new AllocatorPageProvider(pages.machine, { seedFrom: pages.preexisting })
     : null;
-  let slab: SlabReplay | null = null;
-  let strings: StringTable | null = null;
-  const sink = (b: CallBatch, st: StringTable) => {
-    if (strings === null) {
-      strings = st;
-      if (slabOn) {
-        slab = new SlabReplay(st, {
-          nrCpus: cpus,
-          pages: provider ?? undefined,
-          slubMaxOrder: opts.slubMaxOrder,
-          slubMinObjects: opts.slubMinObjects,
-          slubMinOrder: opts.slubMinOrder,
-          slabinfo: before.slabinfo,
-          seed: before.slabinfo,
-          sampleIntervalNs: metrics ? 50_000_000 : undefined,
-          onSample: metrics
-            ? (tsNs, r) => {
-              for (const c of r.caches) {
-                const x = c.stats();
-                metrics.addSlabSample({
-                  tsNs,
-                  cache: x.name,
-                  activeObjs: x.activeObjs,
-                  numObjs: x.numObjs,
-                  objSizeBytes: x.objSizeBytes,
-                  objsPerSlab: x.objsPerSlab,
-                  pagesPerSlab: x.pagesPerSlab,
-                  numSlabs: x.numSlabs,
-                });
-              }
-            }
-            : undefined,
-        });
-        provider?.endSeeding();
-      }
-    }
-    pages.apply(b, st);
+  const slab = slabOn
+    ? newSlabReplay(strings, cpus, provider, before.slabinfo, opts, metrics)
+    : null;
+  provider?.endSeeding();
+
+  // 4. Import: every call batch goes through both replays and the per-call metrics.
+  const imported = await importTrace(input, (b) => {
+    pages.consume(b);
     if (slab) {
-      const cl = pages.classifier;
-      if (cl) {
-        for (const [name, bits] of cl.drainLearnedCacheGfp()) {
-          (slab as SlabReplay).addCacheSlabGfp(name, bits);
-        }
+      for (const [name, bits] of pages.classifier?.drainLearnedCacheGfp() ?? []) {
+        slab.addCacheSlabGfp(name, bits);
       }
-      (slab as SlabReplay).consume(b);
+      slab.consume(b);
     }
-    if (metrics) perCallMetrics(metrics, b, st, spec, mode === "policy");
-  };
-  const imported = await importTrace(input, sink, opts);
-  const pageResult = pages.result();
+    if (metrics) perCallMetrics(metrics, b, strings, spec, mode === "policy");
+  }, { ...opts, strings });
+
+  // 5. Results (with every pfn's end state when validate will compare it with kpageflags),
+  //    and the end-of-trace samples and maps.
+  const pageResult = pages.finish();
   const endStates = (opts.keepPfnStates ?? opts.snapshots?.after.kpageflags !== undefined)
     ? pfnStates(pages.machine)
     : undefined;
-  const slabResult = slab ? (slab as SlabReplay).finish() : null;
+  const slabResult = slab ? slab.finish() : null;
   let metricsResult: MetricsResult | null = null;
-  if (metrics) {
-    const m = pages.machine;
-    const endTs = imported.timeNs.last;
-    sampleZones(metrics, { tsNs: endTs, calls: imported.calls.total, machine: m }, prevCounters);
-    if (lastSample === null) maps.push(...zoneMaps(m, imported.timeNs.first, "start"));
-    maps.push(...zoneMaps(m, endTs, "end"));
-    for (const map of maps) metrics.addPageblockMap(map);
+  if (metrics && zoneSampler) {
+    const endTs = asTraceTimeNs(imported.timeNs.last);
+    zoneSampler.finish(pages.machine, asTraceTimeNs(imported.timeNs.first), endTs);
     if (slabResult) {
       metrics.setSlabCallSites(
         slabResult.callSites.map((c) => ({
@@ -270,6 +239,72 @@ export async function replayTrace(
       : null,
     ...(endStates ? { pfnStates: endStates } : {}),
   };
+}
+
+/** The slab replay of {@linkcode replayTrace}, sampling its caches when metrics are on. */
+function newSlabReplay(
+  strings: StringTable,
+  cpus: number,
+  provider: AllocatorPageProvider | null,
+  slabinfo: SlabInfoRow[] | undefined,
+  opts: ReplayTraceOptions,
+  metrics: KmemMetrics | null,
+): SlabReplay {
+  const slab: SlabReplay = new SlabReplay(strings, {
+    nrCpus: cpus,
+    pages: provider ?? undefined,
+    slubMaxOrder: opts.slubMaxOrder,
+    slubMinObjects: opts.slubMinObjects,
+    slubMinOrder: opts.slubMinOrder,
+    slabinfo,
+    seed: slabinfo,
+    sampleIntervalNs: metrics ? 50_000_000 : undefined,
+    onSample: metrics
+      ? (tsNs) => {
+        for (const c of slab.caches) {
+          const x = c.stats();
+          metrics.addSlabSample({
+            tsNs,
+            cache: x.name,
+            activeObjs: x.activeObjs,
+            numObjs: x.numObjs,
+            objSizeBytes: x.objSizeBytes,
+            objsPerSlab: x.objsPerSlab,
+            pagesPerSlab: x.pagesPerSlab,
+            numSlabs: x.numSlabs,
+          });
+        }
+      }
+      : undefined,
+  });
+  return slab;
+}
+
+/**
+ * Zone samples, pageblock censuses, watermark-event deltas and pageblock maps (at the first
+ * sample and at the end) of the page replay's machine.
+ */
+class ZoneSampler {
+  readonly #maps: PageblockMap[] = [];
+  readonly #prev = new Map<number, { low: number; min: number; kw: number; dr: number }>();
+  #sampled = false;
+
+  constructor(readonly metrics: KmemMetrics) {}
+
+  /** One sample at `tsNs`. */
+  sample(machine: PageAllocator, tsNs: TraceTimeNs): void {
+    if (!this.#sampled) this.#maps.push(...zoneMaps(machine, tsNs, "start"));
+    this.#sampled = true;
+    sampleZones(this.metrics, { tsNs, machine }, this.#prev);
+  }
+
+  /** The end-of-trace sample and every map into the metrics. */
+  finish(machine: PageAllocator, firstTs: TraceTimeNs, endTs: TraceTimeNs): void {
+    sampleZones(this.metrics, { tsNs: endTs, machine }, this.#prev);
+    if (!this.#sampled) this.#maps.push(...zoneMaps(machine, firstTs, "start"));
+    this.#maps.push(...zoneMaps(machine, endTs, "end"));
+    for (const map of this.#maps) this.metrics.addPageblockMap(map);
+  }
 }
 
 /** Per-call metrics: allocation mix, traced fallbacks and failures. */

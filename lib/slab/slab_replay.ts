@@ -37,6 +37,8 @@ import type { KmemCache } from "./kmem_cache.ts";
 import { kmallocCacheName, kmallocClassBytes, kmallocType } from "./kmalloc_caches.ts";
 import { type PageProvider, SimplePageProvider } from "./page_provider.ts";
 import { SlabAllocator } from "./slab_allocator.ts";
+import type { Replayer, ReplaySampling } from "../replay/replayer.ts";
+import { asTraceTimeNs } from "../kernel/units.ts";
 import { CallSiteTable, fragPct } from "./call_site_table.ts";
 import { LiveObjects, NO_CACHE } from "./live_objects.ts";
 import type { SlabCacheRow, SlabDesync, SlabReplayResult } from "./slab_replay_result.ts";
@@ -51,8 +53,8 @@ export type {
 } from "./slab_replay_result.ts";
 export { type SlabSortKey, sortSlabRows } from "./sort_slab_rows.ts";
 
-/** Options of {@linkcode SlabReplay}. */
-export interface SlabReplayOptions {
+/** Options of {@linkcode SlabReplay} (sampling: read per-cache state through `replay.caches`). */
+export interface SlabReplayOptions extends ReplaySampling {
   /** CPUs of the traced machine. */
   nrCpus: number;
   /** Page source for slabs (default: a {@linkcode SimplePageProvider}). */
@@ -63,10 +65,6 @@ export interface SlabReplayOptions {
   seed?: SlabInfoRow[];
   /** Minimum age at the end for a live object to be a leak candidate (default: half the span). */
   leakMinAgeNs?: number;
-  /** Call `onSample` every this many ns of trace time. */
-  sampleIntervalNs?: number;
-  /** Sampling hook for time series; read per-cache state through `replay.caches`. */
-  onSample?: (tsNs: number, replay: SlabReplay) => void;
   /**
    * What-if boot parameters (`slab_max_order=`, `slab_min_objects=`, `slab_min_order=`). When
    * any is given, every cache's geometry is computed with them (SLUB `calculate_order`) instead
@@ -101,7 +99,7 @@ export interface SlabReplayOptions {
  * r.finish().callSites[0]!.fragPct; // 21.875
  * ```
  */
-export class SlabReplay {
+export class SlabReplay implements Replayer<SlabReplayResult> {
   readonly slab: SlabAllocator;
   readonly #strings: StringTable;
   readonly #opts: SlabReplayOptions;
@@ -213,7 +211,7 @@ export class SlabReplay {
       }
       this.#lastTs = ts;
       if (ts >= this.#nextSampleTs && this.#opts.onSample) {
-        this.#opts.onSample(ts, this);
+        this.#opts.onSample(asTraceTimeNs(ts));
         this.#nextSampleTs = ts + this.#opts.sampleIntervalNs!;
       }
       const kind = batch.call[i]! as CallKind;

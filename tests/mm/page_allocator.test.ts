@@ -3,6 +3,7 @@ import { AllocFlag, MigrateType } from "../../lib/kernel/constants.ts";
 import { GFP } from "../../lib/kernel/gfp_flags.ts";
 import { type MachineSpec, presetMachineSpec } from "../../lib/mm/machine_spec.ts";
 import { PageAllocator, PageState } from "../../lib/mm/page_allocator.ts";
+import { asOrder, asPfn, type Order, type Pfn } from "../../lib/kernel/units.ts";
 import { MmInvariantError } from "../../lib/mm/mm_invariant_error.ts";
 
 const RECLAIM = GFP.DIRECT_RECLAIM | GFP.KSWAPD_RECLAIM;
@@ -35,7 +36,7 @@ function oneZone(pages: number, pcp: boolean, extra: Partial<MachineSpec> = {}):
 Deno.test("alloc takes the lowest part of the first block and expand puts upper halves on the lists", () => {
   const m = new PageAllocator(oneZone(2048, false));
   deepStrictEqual(m.listPfns(0, 10, MOVABLE), [0, 1024]);
-  const pfn = m.allocPages(GFP_HIGHUSER_MOVABLE, 0);
+  const pfn = m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0));
   equal(pfn, 0);
   for (let o = 0; o < 10; o++) deepStrictEqual(m.listPfns(0, o, MOVABLE), [1 << o]);
   deepStrictEqual(m.listPfns(0, 10, MOVABLE), [1024]);
@@ -46,15 +47,15 @@ Deno.test("alloc takes the lowest part of the first block and expand puts upper 
 
 Deno.test("freeing merges with free buddies up to MAX_PAGE_ORDER", () => {
   const m = new PageAllocator(oneZone(2048, false));
-  const a = m.allocPages(GFP_HIGHUSER_MOVABLE, 0)!;
-  const b = m.allocPages(GFP_HIGHUSER_MOVABLE, 0)!;
-  const c = m.allocPages(GFP_HIGHUSER_MOVABLE, 3)!;
+  const a = m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0))!;
+  const b = m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0))!;
+  const c = m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(3))!;
   deepStrictEqual([a, b, c], [0, 1, 8]);
-  m.__freePages(b, 0);
+  m.__freePages(b, asOrder(0));
   // pfn 1's buddy (0) is allocated: no merge.
   deepStrictEqual(m.listPfns(0, 0, MOVABLE), [1]);
-  m.__freePages(a, 0);
-  m.__freePages(c, 3);
+  m.__freePages(a, asOrder(0));
+  m.__freePages(c, asOrder(3));
   deepStrictEqual(m.listPfns(0, 10, MOVABLE).sort((x, y) => x - y), [0, 1024]);
   for (let o = 0; o < 10; o++) equal(m.listLength(0, o, MOVABLE), 0);
   m.checkInvariants();
@@ -62,12 +63,12 @@ Deno.test("freeing merges with free buddies up to MAX_PAGE_ORDER", () => {
 
 Deno.test("freeing a block that is not allocated is an invariant error", () => {
   const m = new PageAllocator(oneZone(2048, false));
-  throws(() => m.__freePages(5, 0), MmInvariantError);
+  throws(() => m.__freePages(asPfn(5), asOrder(0)), MmInvariantError);
 });
 
 Deno.test("an unmovable request claims a whole MAX_ORDER movable block (fallback ≥ pageblock order)", () => {
   const m = new PageAllocator(oneZone(2048, false));
-  const pfn = m.allocPages(GFP_KERNEL, 0);
+  const pfn = m.allocPages(GFP_KERNEL, asOrder(0));
   equal(pfn, 0);
   equal(m.stats.fallbacks, 1);
   equal(m.stats.claims, 1);
@@ -85,14 +86,14 @@ Deno.test("a small movable request steals the smallest unmovable buddy without r
   const { machine: m, forced } = PageAllocator.withForcedState(oneZone(2048, false));
   forced.retypePageblocks(0, 10, UNMOVABLE);
   forced.retypePageblocks(1024, 10, UNMOVABLE);
-  const blocks: number[] = [];
-  for (let i = 0; i < 256; i++) blocks.push(m.allocPages(GFP_KERNEL, 3)!);
+  const blocks: Pfn[] = [];
+  for (let i = 0; i < 256; i++) blocks.push(m.allocPages(GFP_KERNEL, asOrder(3))!);
   equal(m.zones[0]!.freePages, 0);
   // Free every other order-3 block: no two free buddies, so nothing merges.
-  for (let i = 0; i < 256; i += 2) m.__freePages(blocks[i]!, 3);
+  for (let i = 0; i < 256; i += 2) m.__freePages(blocks[i]!, asOrder(3));
   equal(m.listLength(0, 3, UNMOVABLE), 128);
   const before = m.stats.fallbacks;
-  const pfn = m.allocPages(GFP_HIGHUSER_MOVABLE, 0)!;
+  const pfn = m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0))!;
   equal(m.stats.fallbacks - before, 1);
   equal(m.stats.steals, 1);
   equal(m.stats.claims, 0);
@@ -106,15 +107,15 @@ Deno.test("a small movable request steals the smallest unmovable buddy without r
 Deno.test("pcp: refill pulls a batch to the list tail, frees above high drain back to buddy", () => {
   const m = new PageAllocator(oneZone(2048, true));
   const z = m.zones[0]!;
-  const first = m.allocPages(GFP_HIGHUSER_MOVABLE, 0);
+  const first = m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0));
   equal(first, 0);
   // batch 2: pfns 0 and 1 were pulled, 0 handed out, 1 waits on the pcp list.
   deepStrictEqual(m.pcpListPfns(0, 0, 0, MOVABLE), [1]);
   equal(z.pcpCount[0], 1);
   equal(z.freePages, 2046);
-  const pages = [first!];
-  for (let i = 0; i < 11; i++) pages.push(m.allocPages(GFP_HIGHUSER_MOVABLE, 0)!);
-  for (const p of pages) m.__freePages(p, 0);
+  const pages: Pfn[] = [first!];
+  for (let i = 0; i < 11; i++) pages.push(m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0))!);
+  for (const p of pages) m.__freePages(p, asOrder(0));
   ok(m.stats.pcpDrainedPages > 0);
   ok(z.pcpCount[0]! < 8, `pcp count ${z.pcpCount[0]} stays below high`);
   m.checkInvariants();
@@ -155,31 +156,31 @@ Deno.test("allocations below the low watermark count kswapd wakes; GFP_ATOMIC di
   const z = m.zones[0]!;
   let n = 0;
   while (z.freePages > 201) {
-    m.allocPages(GFP_HIGHUSER_MOVABLE, 0);
+    m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0));
     n++;
   }
   equal(z.kswapdWakes, 0);
-  m.allocPages(GFP_HIGHUSER_MOVABLE, 0);
-  m.allocPages(GFP_HIGHUSER_MOVABLE, 0);
+  m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0));
+  m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0));
   equal(z.kswapdWakes, 1);
   equal(z.directReclaims, 0);
   ok(n > 1800);
   // Exhaust everything: the emulator ignores watermarks after "reclaim", then fails.
-  while (m.allocPages(GFP_ATOMIC | GFP.MOVABLE, 0) !== null);
+  while (m.allocPages(GFP_ATOMIC | GFP.MOVABLE, asOrder(0)) !== null);
   equal(z.freePages, 0);
   ok(m.stats.failuresByOrder[0]! >= 1);
 });
 
 Deno.test("classic API: __get_free_pages returns direct-map addresses, free_pages takes them back", () => {
   const m = new PageAllocator(presetMachineSpec("x86_64", { memoryBytes: 64 * 2 ** 20 }));
-  const addr = m.getFreePages(GFP_KERNEL, 1)!;
+  const addr = m.getFreePages(GFP_KERNEL, asOrder(1))!;
   const pfn = m.virtToPfn(addr);
   equal(addr, 0xffff888000000000n + BigInt(pfn) * 4096n);
   equal(m.orderAt(pfn), 1);
   const z = m.getZeroedPage(GFP_KERNEL)!;
-  m.freePages(addr, 1);
+  m.freePages(addr, asOrder(1));
   m.freePage(z);
-  m.freePages(0n, 3); // like free_pages(0, …): ignored
+  m.freePages(0n, asOrder(3)); // like free_pages(0, …): ignored
   m.drainAllPages();
   m.checkInvariants();
   equal(m.zones.reduce((a, x) => a + x.freePages, 0), 16383);
@@ -187,10 +188,10 @@ Deno.test("classic API: __get_free_pages returns direct-map addresses, free_page
 
 Deno.test("i386 HighMem pages have no direct-map address", () => {
   const m = new PageAllocator(presetMachineSpec("i386", { memoryBytes: 2 * 2 ** 30 }));
-  const pfn = m.allocPages(GFP_HIGHUSER_MOVABLE, 0)!;
+  const pfn = m.allocPages(GFP_HIGHUSER_MOVABLE, asOrder(0))!;
   equal(m.zones[m.zoneOf(pfn)]!.name, "HighMem");
   equal(m.pfnToVirt(pfn), null);
-  const lowAddr = m.getFreePages(GFP_KERNEL, 0)!;
+  const lowAddr = m.getFreePages(GFP_KERNEL, asOrder(0))!;
   ok(lowAddr >= 0xc0000000n);
 });
 
@@ -219,17 +220,17 @@ for (const seed of [1, 42, 2024]) {
       GFP_ATOMIC,
       GFP_KERNEL | GFP.DMA,
     ];
-    const live: Array<[number, number]> = [];
+    const live: Array<[Pfn, Order]> = [];
     for (let op = 0; op < 4000; op++) {
       if (live.length === 0 || rnd() < 0.55) {
         const r = rnd();
         const order = r < 0.6 ? 0 : r < 0.8 ? 1 : r < 0.9 ? 3 : r < 0.97 ? 5 : 9;
         const pfn = m.allocPages(
           gfps[Math.floor(rnd() * gfps.length)]!,
-          order,
+          asOrder(order),
           Math.floor(rnd() * 2),
         );
-        if (pfn !== null) live.push([pfn, order]);
+        if (pfn !== null) live.push([pfn, asOrder(order)]);
       } else {
         const k = Math.floor(rnd() * live.length);
         const [pfn, order] = live[k]!;

@@ -3,7 +3,7 @@ import { CallBatch } from "../../lib/calls/call_batch.ts";
 import { CallStream } from "../../lib/calls/call_stream.ts";
 import { MigrateType } from "../../lib/kernel/constants.ts";
 import { machineSpecFromZoneinfo, presetMachineSpec } from "../../lib/mm/machine_spec.ts";
-import { PageReplay, type ReplaySample } from "../../lib/replay/page_replay.ts";
+import { PageReplay } from "../../lib/replay/page_replay.ts";
 import { parseBuddyinfo } from "../../lib/snapshot/buddyinfo.ts";
 import { parsePagetypeinfo } from "../../lib/snapshot/pagetypeinfo.ts";
 import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
@@ -46,8 +46,8 @@ Deno.test("faithful: a whole-block claim retypes both pageblocks and splits unde
     "Node 0, zone   Normal      0      0      0      0      0      0      0      0      0      0      1 \n",
   );
   const r = new PageReplay({ spec: x86_8g(), snapshots: { buddyinfo } });
-  for (const b of callsOf(CLAIM_LINES)) r.apply(b);
-  const res = r.result();
+  for (const b of callsOf(CLAIM_LINES)) r.consume(b);
+  const res = r.finish();
   deepStrictEqual(res.desyncs, {});
   deepStrictEqual(res.seeded, { freeBlocksLocated: 1, pcpPagesUsed: 0 });
   deepStrictEqual(res.fallbacks, {
@@ -82,14 +82,14 @@ Deno.test("faithful: a whole-block claim retypes both pageblocks and splits unde
 
 Deno.test("faithful without a snapshot: one take-untracked, then the learnt block explains the rest", () => {
   const r = new PageReplay({ spec: x86_8g() });
-  for (const b of callsOf(CLAIM_LINES)) r.apply(b);
-  const res = r.result();
+  for (const b of callsOf(CLAIM_LINES)) r.consume(b);
+  const res = r.finish();
   deepStrictEqual(res.desyncs, { "take-untracked": 1 });
   deepStrictEqual(res.desyncExamples[0]!.message, "pfn 0x187c00 order 10 type 1");
   deepStrictEqual(res.zones[2]!.freeBlocks, [0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0]);
   throws(() => {
     const s = new PageReplay({ spec: x86_8g(), strict: true });
-    for (const b of callsOf(CLAIM_LINES)) s.apply(b);
+    for (const b of callsOf(CLAIM_LINES)) s.consume(b);
   }, MmInvariantError);
 });
 
@@ -109,8 +109,8 @@ const PFN_LINES = `
 
 Deno.test("faithful: frees go to the freeing CPU's pcp list, allocs take from it; surprises are named", () => {
   const r = new PageReplay({ spec: x86_8g() });
-  for (const b of callsOf(PFN_LINES)) r.apply(b);
-  const res = r.result();
+  for (const b of callsOf(PFN_LINES)) r.consume(b);
+  const res = r.finish();
   deepStrictEqual(res.calls, { page_alloc: 3, page_free: 5 });
   deepStrictEqual(res.desyncs, { "free-untracked": 1, "double-free": 1 });
   deepStrictEqual(res.desyncExamples.map((e) => e.kind), ["free-untracked", "double-free"]);
@@ -130,8 +130,8 @@ Deno.test("policy: a split non-compound block freed page by page returns every p
     "  kworker-1 [001] ..... 1.000004: mm_page_free: page=0000000000000001 pfn=0x200013 order=0",
     "  kworker-1 [001] ..... 1.000005: mm_page_free: page=0000000000000001 pfn=0x200011 order=0",
   ].join("\n") + "\n";
-  for (const b of callsOf(lines)) r.apply(b);
-  const res = r.result();
+  for (const b of callsOf(lines)) r.consume(b);
+  const res = r.finish();
   deepStrictEqual(res.desyncs, {});
   equal(res.liveAllocations, 0);
   r.machine.drainAllPages();
@@ -147,14 +147,14 @@ Deno.test("whole shared capture, faithful, seeded from before.*: desyncs counted
     pagetypeinfo: parsePagetypeinfo(Deno.readTextFileSync(DIR + "before.pagetypeinfo")),
   };
   const samples: number[] = [];
-  const r = new PageReplay({
+  const r: PageReplay = new PageReplay({
     spec: machineSpecFromZoneinfo(zoneinfo),
     snapshots,
     sampleEveryCalls: 100_000,
-    onSample: (s: ReplaySample) => samples.push(s.machine.zoneViews[2]!.freePages),
+    onSample: () => samples.push(r.machine.zoneViews[2]!.freePages),
   });
-  for (const b of await loadCallBatches(DIR + "trace.txt.gz")) r.apply(b);
-  const res = r.result();
+  for (const b of await loadCallBatches(DIR + "trace.txt.gz")) r.consume(b);
+  const res = r.finish();
   // Counts by `zcat trace.txt.gz | grep -c ": mm_page_alloc: "` etc.
   equal(res.calls.page_alloc, 128433);
   equal(res.calls.page_free, 126031);
@@ -192,17 +192,17 @@ Deno.test("whole shared capture, policy: same calls on the same machine, and a w
   const r = new PageReplay({ spec, snapshots, mode: "policy" });
   // Seeding reproduces before.buddyinfo exactly.
   const before = parseBuddyinfo(Deno.readTextFileSync(DIR + "before.buddyinfo"));
-  deepStrictEqual(r.result().zones.map((z) => z.freeBlocks), before.map((b) => b.freeBlocks));
-  for (const b of batches) r.apply(b);
-  const res = r.result();
+  deepStrictEqual(r.finish().zones.map((z) => z.freeBlocks), before.map((b) => b.freeBlocks));
+  for (const b of batches) r.consume(b);
+  const res = r.finish();
   equal(res.mode, "policy");
   // The 4 trace pfns allocated twice without a free (bulk allocator in between).
   deepStrictEqual(res.desyncs, { "alloc-allocated": 4 });
   equal(res.failures.total, 0);
   r.machine.checkInvariants();
   const noPcp = new PageReplay({ spec: { ...spec, pcpEnabled: false }, snapshots, mode: "policy" });
-  for (const b of batches) noPcp.apply(b);
-  const res2 = noPcp.result();
+  for (const b of batches) noPcp.consume(b);
+  const res2 = noPcp.finish();
   equal(res2.zones.reduce((a, z) => a + z.pcpPages, 0), 0);
   noPcp.machine.checkInvariants();
 });
@@ -230,8 +230,8 @@ Deno.test("faithful: a compaction isolation takes unlocated blocks; the released
     "Node 0, zone   Normal      0      0      0      1      0      1      1      0      0      0      1 \n",
   );
   const r = new PageReplay({ spec: COMPACT_SPEC(), snapshots: { buddyinfo } });
-  for (const b of callsOf(ISOLATE_LINES)) r.apply(b);
-  const res = r.result();
+  for (const b of callsOf(ISOLATE_LINES)) r.consume(b);
+  const res = r.finish();
   deepStrictEqual(res.calls, { compaction_isolate_free: 1, page_free: 3 });
   // The guess is a desync of its own kind; the three release frees hit the placed blocks.
   deepStrictEqual(res.desyncs, { "isolate-unlocated": 1 });
@@ -266,8 +266,8 @@ ${ISOLATE_LINES}`;
     "Node 0, zone   Normal      0      0      0      1      0      1      1      0      0      0      0 \n",
   );
   const r = new PageReplay({ spec: COMPACT_SPEC(), snapshots: { buddyinfo } });
-  for (const b of callsOf(lines)) r.apply(b);
-  const res = r.result();
+  for (const b of callsOf(lines)) r.consume(b);
+  const res = r.finish();
   deepStrictEqual(res.desyncs, { "free-untracked": 1, "isolate-unlocated": 1 });
   // 16 located + 104 = 64 + 32 + 8 from the unlocated pool, which it empties.
   equal(res.compactionIsolation.locatedPages, 16);
@@ -279,8 +279,8 @@ ${ISOLATE_LINES}`;
 
   const p = new PageReplay({ mode: "policy", spec: COMPACT_SPEC() });
   const before = p.machine.zoneViews[2]!.freePages;
-  for (const b of callsOf(ISOLATE_LINES.split("\n").slice(0, 2).join("\n"))) p.apply(b);
-  deepStrictEqual(p.result().calls, { compaction_isolate_free: 1 });
+  for (const b of callsOf(ISOLATE_LINES.split("\n").slice(0, 2).join("\n"))) p.consume(b);
+  deepStrictEqual(p.finish().calls, { compaction_isolate_free: 1 });
   equal(p.machine.zoneViews[2]!.freePages, before);
-  deepStrictEqual(p.result().compactionIsolation.pagesTaken, 0);
+  deepStrictEqual(p.finish().compactionIsolation.pagesTaken, 0);
 });

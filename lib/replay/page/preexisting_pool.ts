@@ -22,11 +22,12 @@ import {
  * import { PageAllocator } from "../../mm/page_allocator.ts";
  * import { presetMachineSpec } from "../../mm/machine_spec.ts";
  * import { GFP } from "../../kernel/gfp_flags.ts";
+ * import { asOrder } from "../../kernel/units.ts";
  * const { machine, forced } = PageAllocator.withForcedState(
  *   presetMachineSpec("x86_64", { memoryBytes: 2 ** 30 }),
  * );
  * const pool = new PreexistingPool(machine, forced);
- * const pfn = machine.allocPages(GFP.MOVABLE, 2)!;
+ * const pfn = machine.allocPages(GFP.MOVABLE, asOrder(2))!;
  * const zone = machine.zoneOf(pfn);
  * pool.add(zone, pfn, 2, 1);
  * pool.take(zone, 0) === pfn; // true: the lowest page, orders 0 and 1 stay pre-existing
