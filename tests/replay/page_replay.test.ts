@@ -284,3 +284,25 @@ ${ISOLATE_LINES}`;
   equal(p.machine.zoneViews[2]!.freePages, before);
   deepStrictEqual(p.finish().compactionIsolation.pagesTaken, 0);
 });
+
+Deno.test("faithful: an isolation halved down to order 0 takes every page it needs from the unlocated pool", () => {
+  // Four unlocated order-0 Movable blocks and nothing larger: nr_taken 2 (one order-1 block in
+  // the binary decomposition) and 3 (orders 1 + 0) are halved down to 2 and 3 order-0 blocks,
+  // all of which leave the pool.
+  const buddyinfo = parseBuddyinfo(
+    "Node 0, zone   Normal      4      0      0      0      0      0      0      0      0      0      0 \n",
+  );
+  for (const [taken, left] of [[2, 2], [3, 1]] as const) {
+    const r = new PageReplay({ spec: COMPACT_SPEC(), snapshots: { buddyinfo } });
+    const line = ISOLATE_LINES.split("\n")[1]!.replace("nr_taken=120", `nr_taken=${taken}`);
+    for (const b of callsOf(line + "\n")) r.consume(b);
+    const res = r.finish();
+    deepStrictEqual(res.desyncs, { "isolate-unlocated": 1 });
+    equal(res.compactionIsolation.unlocatedPages, taken);
+    equal(res.compactionIsolation.placedPages, taken);
+    equal(res.compactionIsolation.missingPages, 0);
+    equal(res.zones[2]!.freePages, left);
+    deepStrictEqual(res.zones[2]!.unlocatedBlocks, [left, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    r.machine.checkInvariants();
+  }
+});

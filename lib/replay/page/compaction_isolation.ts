@@ -106,12 +106,15 @@ export class CompactionIsolation {
     const mt = m.pageblockMtOf(start);
     let missing = 0;
     for (let k = m.maxOrder; k >= 0; k--) {
-      while (need[k]! > 0) {
-        if (this.unlocated.takeBlock(zi, k, mt) >= 0) break;
-        // Nothing that large left unlocated: two halves instead.
-        need[k]!--;
-        if (k > 0) need[k - 1]! += 2;
-        else missing++;
+      // Take every block of this order; once none that large is left unlocated, the rest of
+      // this order is asked for as twice as many halves (so need[k] may exceed 1 below the top).
+      let taken = 0;
+      while (taken < need[k]! && this.unlocated.takeBlock(zi, k, mt) >= 0) taken++;
+      const short = need[k]! - taken;
+      need[k] = taken;
+      if (short > 0) {
+        if (k > 0) need[k - 1]! += 2 * short;
+        else missing += short;
       }
     }
     // Place the taken blocks in never-seen memory of the range, largest first, so that their
