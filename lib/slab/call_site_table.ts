@@ -96,7 +96,10 @@ export class CallSiteTable {
     const leakCount = new Float64Array(nSites), leakBytes = new Float64Array(nSites);
     const leakOldest = new Float64Array(nSites).fill(Infinity);
     let liveAll = 0, liveAllBytes = 0;
-    for (const r of objs.byPtr.values()) {
+    const live = objs.byPtr;
+    for (let slot = 0; slot < live.capacity; slot++) {
+      if (live.keyAt(slot) === -1) continue;
+      const r = live.valueAt(slot);
       const s = objs.site[r]!;
       liveCount[s]!++;
       liveBytes[s]! += objs.bytesAlloc[r]!;

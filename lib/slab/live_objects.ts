@@ -1,13 +1,20 @@
 /**
  * The live objects of a slab replay: pointer → record, with the records in parallel typed arrays
  * (allocation handle, call site, cache, bytes requested/allocated, timestamp) so the hot path
- * creates no object per allocation. Freed records are reused.
+ * creates no object per allocation. Freed records are reused. Pointers index typed-array hash
+ * tables, not `Map`/`Set`: pointer keys beyond 2^31 churn V8's tables (issue 13).
  *
  * @module
  */
 
+import { PtrMap } from "../collections/ptr_map.ts";
+import { RecentFreeSet } from "../collections/recent_free_set.ts";
+
 /** Cache id of an allocation that went to the page allocator (large kmalloc). */
 export const NO_CACHE = -1;
+
+/** What `byPtr.get` / `byPtr.take` return for a pointer with no live object. */
+export const NO_RECORD = -1;
 
 /**
  * Live objects by pointer key, and the pointers freed since (a second free is a double free).
@@ -19,15 +26,19 @@ export const NO_CACHE = -1;
  * const r = objs.newRecord();
  * objs.bytesAlloc[r] = 128;
  * objs.byPtr.set(0x1000, r);
+ * objs.byPtr.get(0x1000) === r; // true
  * objs.recycle(r);
  * objs.newRecord() === r; // true
  * ```
  */
 export class LiveObjects {
   /** Pointer key (`ptrKey`) → record index of the object live at that address. */
-  readonly byPtr = new Map<number, number>();
-  /** Pointers freed and not allocated again. */
-  readonly freed = new Set<number>();
+  readonly byPtr = new PtrMap();
+  /**
+   * Pointers freed and not allocated again, among the last 2^20 frees (bounded memory at any
+   * trace length).
+   */
+  readonly freed = new RecentFreeSet();
   /** Handle in the emulated slab layer, NaN when the allocation failed. */
   handle = new Float64Array(0);
   /** Call-site index (see CallSiteTable). */

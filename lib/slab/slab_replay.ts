@@ -31,6 +31,7 @@ import {
 } from "../kernel/constants.ts";
 import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import { ptrKey, type StringTable } from "../trace/event_batch.ts";
+import { PtrMap } from "../collections/ptr_map.ts";
 import { Ev } from "../trace/event_kind.ts";
 import { EventField } from "../trace/event_schema.ts";
 import type { KmemCache } from "./kmem_cache.ts";
@@ -40,7 +41,7 @@ import { SlabAllocator } from "./slab_allocator.ts";
 import type { Replayer, ReplaySampling } from "../replay/replayer.ts";
 import { asTraceTimeNs } from "../kernel/units.ts";
 import { CallSiteTable, fragPct } from "./call_site_table.ts";
-import { LiveObjects, NO_CACHE } from "./live_objects.ts";
+import { LiveObjects, NO_CACHE, NO_RECORD } from "./live_objects.ts";
 import type { SlabCacheRow, SlabDesync, SlabReplayResult } from "./slab_replay_result.ts";
 import { VmapReplay } from "./vmap_replay.ts";
 
@@ -118,7 +119,7 @@ export class SlabReplay implements Replayer<SlabReplayResult> {
   #cImplied: number[] = [];
   #cPreTrace: number[] = [];
   /** 4 KiB page of a raw object pointer → cache id of the last allocation seen in it. */
-  readonly #pageCache = new Map<number, number>();
+  readonly #pageCache = new PtrMap();
   /** Pages of pre-trace kfrees not attributable when seen; resolved in finish(). */
   #pendingPages: number[] = [];
   /** Name ids of pre-trace frees named after a cache the replay has not created yet. */
@@ -324,7 +325,7 @@ export class SlabReplay implements Replayer<SlabReplayResult> {
     if (handle === null) this.desync.allocFailed++;
     const objs = this.#objs;
     const old = objs.byPtr.get(key);
-    if (old !== undefined) {
+    if (old !== NO_RECORD) {
       this.desync.ptrReusedLive++;
       const oc = objs.cache[old]!;
       if (oc !== NO_CACHE) this.#cImplied[oc] = (this.#cImplied[oc] ?? 0) + 1;
@@ -359,9 +360,9 @@ export class SlabReplay implements Replayer<SlabReplayResult> {
       return;
     }
     const objs = this.#objs;
-    const r = objs.byPtr.get(key);
+    const r = objs.byPtr.take(key);
     const nameId = b.name[i]!;
-    if (r === undefined) {
+    if (r === NO_RECORD) {
       if (objs.freed.has(key)) {
         this.desync.doubleFree++;
         return;
@@ -371,7 +372,7 @@ export class SlabReplay implements Replayer<SlabReplayResult> {
       const c = nameId !== 0
         ? this.slab.cacheByName(this.#strings.get(nameId))
         : key >= HASHED_POINTER_LIMIT
-        ? this.slab.caches[this.#pageCache.get(page) ?? NO_CACHE]
+        ? this.slab.caches[this.#pageCache.get(page, NO_CACHE)]
         : undefined;
       if (c) {
         this.#cPreTrace[c.id] = (this.#cPreTrace[c.id] ?? 0) + 1;
@@ -411,7 +412,6 @@ export class SlabReplay implements Replayer<SlabReplayResult> {
     this.#sites.frees[objs.site[r]!]!++;
     if (cacheId !== NO_CACHE) this.#cFrees[cacheId]!++;
     this.#release(r, b.cpu[i]!);
-    objs.byPtr.delete(key);
     objs.freed.add(key);
   }
 
@@ -439,8 +439,8 @@ export class SlabReplay implements Replayer<SlabReplayResult> {
     );
     // kfrees of pre-trace objects in pages first allocated from later in the trace.
     for (const page of this.#pendingPages) {
-      const id = this.#pageCache.get(page);
-      if (id === undefined) this.desync.freeUnattributed++;
+      const id = this.#pageCache.get(page, NO_CACHE);
+      if (id === NO_CACHE) this.desync.freeUnattributed++;
       else this.#cPreTrace[id] = (this.#cPreTrace[id] ?? 0) + 1;
     }
     this.#pendingPages = [];

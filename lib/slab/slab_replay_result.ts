@@ -94,6 +94,11 @@ export interface SlabDesync {
    * no allocation of the trace used, or kmem_cache_free naming a cache the replay never had.
    */
   freeUnattributed: number;
+  /**
+   * Frees of a pointer already freed and not allocated since. The replay remembers the last
+   * 2^20 frees (bounded memory at any trace length): an older first free makes the second one
+   * count under `freeUnknown` instead.
+   */
   doubleFree: number;
   /** Allocations returning a pointer that was still live (its free was not seen). */
   ptrReusedLive: number;

@@ -8,7 +8,7 @@ Deno.test("live objects: records survive the arrays doubling past 1024 and freed
     assert.equal(r, k);
     objs.bytesAlloc[r] = 8 * (k + 1);
     objs.tsNs[r] = 460_302_128_000 + k;
-    objs.byPtr.set(0xffff888000000000 + 64 * k, r);
+    objs.byPtr.set(0x8880_0000_0000 + 64 * k, r); // ptrKey of 0xffff888000000000 + 64·k
   }
   assert.ok(objs.bytesAlloc.length >= 3000);
   assert.equal(objs.bytesAlloc[2999], 24_000);
