@@ -100,6 +100,9 @@ Deno.test("slab replay: per-call-site totals equal a direct recount of the alloc
   const d = res.desync;
   assert.equal(res.totals.frees + d.freeUnknown + d.doubleFree + res.totals.kfreeNull, freeLines);
   assert.equal(res.totals.kfreeNull, 74153); // grep -c ' kfree: .*ptr=0000000000000000$'
+  // awk over the text: a free of a pointer whose last event was a free (the replay remembers
+  // the last 2^20 frees; the farthest pair here is 219,310 frees apart).
+  assert.equal(d.doubleFree, 63);
   assert.equal(res.totals.liveAtEnd, res.totals.allocs - res.totals.frees - d.ptrReusedLive);
   const sumSites = res.callSites.reduce((s, c) => s + c.liveAtEnd, 0);
   assert.equal(sumSites, res.totals.liveAtEnd);
