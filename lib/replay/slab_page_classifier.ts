@@ -51,6 +51,7 @@ import {
 } from "../kernel/constants.ts";
 import { GFP } from "../kernel/gfp_flags.ts";
 import { EventFlag, ptrKey } from "../trace/event_batch.ts";
+import { PtrMap } from "../collections/ptr_map.ts";
 import { Ev } from "../trace/event_kind.ts";
 import type { StringTable } from "../trace/string_table.ts";
 import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
@@ -183,7 +184,7 @@ export class SlabPageClassifier {
   readonly #fallbackAfter: Int8Array;
   readonly #held: HeldPageAlloc = { tracePfn: 0, order: 0, gfp: 0, cpu: 0, source: 0, tsNs: 0 };
   /** Trace pfn → order + 16 · kind of confirmed slab / large-kmalloc blocks still allocated. */
-  readonly #delegated = new Map<number, number>();
+  readonly #delegated = new PtrMap();
   /** Gfp bits of the first slab page of each cache (learned, for the slab model). */
   readonly #learned = new Map<string, number>();
   #learnedNew: Array<[string, number]> = [];
@@ -191,8 +192,12 @@ export class SlabPageClassifier {
   readonly #baseVotes = new Map<number, number>();
   #confirmedPairs = 0;
   #pointers: "unknown" | "direct" | "hashed" = "unknown";
-  /** Pages (ptrKey / 4096) that held a slab object since their last mm_page_alloc. */
-  readonly #objPages = new Set<number>();
+  /**
+   * Pages (ptrKey / 4096) that held a slab object since their last mm_page_alloc, as a set (the
+   * value is unused): page keys of direct-map pointers exceed 2^31, which a `Set` stores as heap
+   * numbers, one per add.
+   */
+  readonly #objPages = new PtrMap();
   #lastPageKey = -1;
 
   constructor(opts: SlabPageClassifierOptions) {
@@ -312,9 +317,8 @@ export class SlabPageClassifier {
   #pageFree(b: CallBatch, i: number): SlabPageVerdict {
     const pfn = b.pfn[i]!;
     const order = b.order[i]!;
-    const v = this.#delegated.get(pfn);
-    if (v !== undefined) {
-      this.#delegated.delete(pfn);
+    const v = this.#delegated.take(pfn);
+    if (v !== -1) {
       this.#clearObjects(pfn, v & 15);
       if (v >>> 4 === HeldPageKind.LARGE_KMALLOC) this.stats.largeKmallocFrees++;
       else this.stats.slabPageFrees++;
@@ -492,7 +496,7 @@ export class SlabPageClassifier {
     if (key === 0) return;
     const page = Math.floor(key / PAGE_SIZE_4K_BYTES);
     if (page !== this.#lastPageKey) {
-      this.#objPages.add(page);
+      this.#objPages.set(page, 1);
       this.#lastPageKey = page;
     }
   }
