@@ -27,8 +27,8 @@ import { buildReport } from "../lib/report/build_report.ts";
 import { replayTrace, type ReplayTraceResult } from "../lib/replay/replay_trace.ts";
 import { parseSnapshotSet, type SnapshotPair } from "../lib/snapshot/bundle.ts";
 import { openTraceStream } from "../lib/trace/input_stream.ts";
-import { TextTraceParser } from "../lib/trace/text_parser.ts";
-import { importTrace } from "../lib/trace/trace_import.ts";
+import { TextTraceParser } from "../lib/trace/text/text_parser.ts";
+import { importTrace } from "../lib/calls/trace_import.ts";
 
 /** Best wall and CPU time of one pass, ms. */
 export interface PassTime {
