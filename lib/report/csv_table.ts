@@ -4,7 +4,10 @@
  * @module
  */
 
-import Papa from "papaparse";
+// Full npm: specifiers (versions as in deno.json): a script outside the repository has no
+// import map, and mod.ts must still load.
+// deno-lint-ignore no-import-prefix
+import Papa from "npm:papaparse@5.7.1";
 
 /** A cell: numbers are written in full precision, strings quoted when needed. */
 export type Cell = string | number | boolean;

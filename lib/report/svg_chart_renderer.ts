@@ -5,8 +5,12 @@
  * @module
  */
 
-import * as vega from "vega";
-import { compile } from "vega-lite";
+// Full npm: specifiers (versions as in deno.json): a script outside the repository has no
+// import map, and mod.ts must still load.
+// deno-lint-ignore no-import-prefix
+import * as vega from "npm:vega@6.4.0";
+// deno-lint-ignore no-import-prefix
+import { compile } from "npm:vega-lite@6.5.0";
 import type { VlSpec } from "./chart_spec.ts";
 
 /**

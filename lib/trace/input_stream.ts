@@ -6,7 +6,11 @@
  * @module
  */
 
-import { Decompress as ZstdDecompress } from "fzstd";
+// Full npm: specifiers (versions as in deno.json): a script outside the repository has no
+// import map, and mod.ts must still load.
+// deno-lint-ignore no-import-prefix
+import { Decompress as ZstdDecompress } from "npm:fzstd@0.1.1";
+import { InputError } from "./diagnostics.ts";
 
 /** Compression found at the start of a stream. */
 export type Compression = "none" | "gzip" | "zstd";
@@ -133,7 +137,7 @@ async function* gunzip(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array
       yield r.value;
     }
   } catch (e) {
-    throw new Error(`corrupt gzip data: ${(e as Error).message}`);
+    throw new InputError(`corrupt gzip data: ${(e as Error).message}`);
   } finally {
     await pump;
   }
@@ -148,14 +152,14 @@ async function* unzstd(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array
     try {
       d.push(c);
     } catch (e) {
-      throw new Error(`corrupt zstd data: ${(e as Error).message}`);
+      throw new InputError(`corrupt zstd data: ${(e as Error).message}`);
     }
     while (out.length > 0) yield out.shift()!;
   }
   try {
     d.push(new Uint8Array(0), true);
   } catch (e) {
-    throw new Error(`corrupt or truncated zstd data: ${(e as Error).message}`);
+    throw new InputError(`corrupt or truncated zstd data: ${(e as Error).message}`);
   }
   while (out.length > 0) yield out.shift()!;
 }

@@ -4,7 +4,10 @@
  * @module
  */
 
-import { decompress as zstdDecompress } from "fzstd";
+// Full npm: specifier (version as in deno.json): a script outside the repository has no import
+// map, and mod.ts must still load.
+// deno-lint-ignore no-import-prefix
+import { decompress as zstdDecompress } from "npm:fzstd@0.1.1";
 import * as zlib from "node:zlib";
 import type { ChunkCodec } from "./ring_buffer_page.ts";
 
