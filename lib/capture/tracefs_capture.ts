@@ -47,6 +47,14 @@ export class CaptureError extends Error {
   override name = "CaptureError";
 }
 
+/** Ctrl-C (SIGINT) stopped the capture; the tracefs instance has been removed. */
+export class CaptureInterrupted extends CaptureError {
+  override name = "CaptureInterrupted";
+  constructor() {
+    super("interrupted; tracefs instance removed");
+  }
+}
+
 /** Options of {@linkcode captureBundle}. */
 export interface CaptureOptions {
   /** Seconds to record when no command is given (default 5). */
@@ -261,13 +269,26 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
       }
     }
   };
+  // Ctrl-C rejects the waits below; the finally block then removes the instance and the caller
+  // decides how to exit.
+  const interrupted = Promise.withResolvers<never>();
+  interrupted.promise.catch(() => {}); // handled by whichever wait races it
+  let sigint = false;
   const onSigint = () => {
+    sigint = true;
     try {
       child?.kill("SIGINT");
     } catch {
       // already gone
     }
-    cleanup().finally(() => Deno.exit(130));
+    interrupted.reject(new CaptureInterrupted());
+  };
+  const unlessInterrupted = <T>(p: Promise<T>): Promise<T> =>
+    Promise.race([p, interrupted.promise]);
+  const sleep = (ms: number): Promise<void> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    return unlessInterrupted(new Promise<void>((r) => timer = setTimeout(r, ms)))
+      .finally(() => clearTimeout(timer));
   };
 
   try {
@@ -361,14 +382,15 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
       } catch (e) {
         throw new CaptureError(`cannot run ${cmd}: ${(e as Error).message}`);
       }
-      exitCode = (await child.status).code;
+      exitCode = (await unlessInterrupted(child.status)).code;
       child = null;
       const settle = opts.settleMs ?? DEFAULT_SETTLE_MS;
-      if (settle > 0) await new Promise((r) => setTimeout(r, settle));
+      if (settle > 0) await sleep(settle);
     } else {
       const seconds = opts.seconds ?? DEFAULT_SECONDS;
-      await new Promise((r) => setTimeout(r, seconds * 1000));
+      await sleep(seconds * 1000);
     }
+    if (sigint) throw new CaptureInterrupted();
     // Shrunk while tracing: the pages of discarded empty slabs are freed in the trace.
     const shrunk = held.shrinker?.shrink() ?? null;
     tracingOn.writeSync(new TextEncoder().encode("0"));
