@@ -1,0 +1,156 @@
+/**
+ * The machine and what-if flags shared by `kmem replay`, `slab`, `report` and `validate`
+ * (`--mode`, `--machine`, `--memory`, `--min-free-kbytes` …): their definitions, the parsing of
+ * their values, and what they choose ({@linkcode MachineChoice}).
+ *
+ * @module
+ */
+
+// Full npm: specifier (version as in deno.json): importable without the repository's import map.
+// deno-lint-ignore no-import-prefix
+import { type Command, InvalidArgumentError, Option } from "npm:commander@14.0.3";
+import type { ArchName } from "../mm/machine_spec.ts";
+import type { ImportOptions } from "../trace/trace_import.ts";
+import type { ZoneInfo } from "../snapshot/zoneinfo.ts";
+import type { ReplayMode } from "./page_replay_result.ts";
+import type { MachineChoice } from "./select_machine.ts";
+
+/** Input flags of every command that reads a trace. */
+export interface InputFlags {
+  format?: "auto" | "tracefs" | "trace-cmd" | "perf-script" | "trace.dat";
+  strict?: boolean;
+  buffer?: string;
+  json?: boolean;
+}
+
+/** The parsed flags of {@linkcode addReplayOptions} (commander's attribute names). */
+export interface ReplayFlags extends InputFlags {
+  mode: ReplayMode;
+  machine?: string;
+  arch?: ArchName;
+  memory?: number;
+  pageSize?: number;
+  maxOrder?: number;
+  pageblockOrder?: number;
+  mobilityGrouping: boolean;
+  pcp: boolean;
+  minFreeKbytes?: number;
+  watermarkScaleFactor?: number;
+  cpus?: number;
+  slubMaxOrder?: number;
+  slubMinObjects?: number;
+  slubMinOrder?: number;
+}
+
+/**
+ * `2GiB`, `512M`, `4096k`, `1073741824` → bytes.
+ *
+ * @example
+ * ```ts
+ * import { parseSize } from "./replay_flags.ts";
+ * parseSize("2GiB"); // 2147483648
+ * parseSize("16k"); // 16384
+ * ```
+ */
+export function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(i?[bB])?$/.exec(text.trim());
+  if (!m) throw new InvalidArgumentError(`not a size: ${text} (use e.g. 2GiB, 512M)`);
+  const mult: Record<string, number> = { "": 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+  return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+/** A whole number ≥ 0 (flag value). */
+export function parseIntArg(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`not a whole number: ${text}`);
+  return n;
+}
+
+/** `--format`: the input format, detected by default. */
+export function formatOption(): Option {
+  return new Option("--format <format>", "input format (default: detected from the content)")
+    .choices(["auto", "tracefs", "trace-cmd", "perf-script", "trace.dat"]);
+}
+
+/** Adds `--format`, `--buffer` and `--strict` to a command. */
+export function addInputOptions(cmd: Command, strictHelp: string, bufferHelp?: string): Command {
+  return cmd
+    .addOption(formatOption())
+    .option("--buffer <name>", bufferHelp ?? "trace.dat instance to read")
+    .option("--strict", strictHelp);
+}
+
+/** The import options the input flags choose, for the trace named `file` in messages. */
+export function importOptionsOf(flags: InputFlags, file: string): ImportOptions {
+  return {
+    file,
+    format: flags.format ?? "auto",
+    strict: flags.strict ?? false,
+    buffer: flags.buffer,
+  };
+}
+
+/** Adds the input, machine and what-if flags to a command. */
+export function addReplayOptions(cmd: Command): Command {
+  return addInputOptions(cmd, "the first malformed line or desync is an error")
+    .addOption(
+      new Option("--mode <mode>", "replay the recorded pfns, or let the emulator choose")
+        .choices(["faithful", "policy"]).default("faithful"),
+    )
+    .option("--machine <zoneinfo>", "a /proc/zoneinfo file defining the machine exactly")
+    .addOption(
+      new Option("--arch <preset>", "zone layout preset when no zoneinfo is given")
+        .choices(["x86_64", "i386", "arm64"]),
+    )
+    .option("--memory <size>", "installed memory of the preset, e.g. 2GiB", parseSize)
+    .option("--page-size <size>", "page size: 4KiB, 8KiB, 16KiB, 64KiB", parseSize)
+    .option("--max-order <n>", "MAX_PAGE_ORDER (default 10)", parseIntArg)
+    .option("--pageblock-order <n>", "pageblock order (default 9)", parseIntArg)
+    .option("--no-mobility-grouping", "every request UNMOVABLE (page_group_by_mobility_disabled)")
+    .option("--no-pcp", "no per-cpu page lists")
+    .option("--min-free-kbytes <n>", "vm.min_free_kbytes (recomputes watermarks)", parseIntArg)
+    .option("--watermark-scale-factor <n>", "vm.watermark_scale_factor", parseIntArg)
+    .option("--cpus <n>", "CPUs of the emulated machine", parseIntArg)
+    .option(
+      "--slub-max-order <n>",
+      "what-if slab_max_order= (slab geometry computed; in policy mode slab page orders change)",
+      parseIntArg,
+    )
+    .option("--slub-min-objects <n>", "what-if slab_min_objects=", parseIntArg)
+    .option("--slub-min-order <n>", "what-if slab_min_order=", parseIntArg)
+    .option("--json", "print one JSON object (see README)");
+}
+
+/**
+ * The machine the flags choose; `machine` is the parsed `--machine` zoneinfo file, if given.
+ *
+ * @example
+ * ```ts
+ * import { machineChoiceOf } from "./replay_flags.ts";
+ * const c = machineChoiceOf(
+ *   { mode: "policy", mobilityGrouping: false, pcp: true, memory: 2 ** 31 },
+ *   undefined,
+ * );
+ * [c.memoryBytes, c.mobilityGrouping]; // [2147483648, false]
+ * ```
+ */
+export function machineChoiceOf(
+  flags: ReplayFlags,
+  machine: ZoneInfo[] | undefined,
+): MachineChoice {
+  return {
+    machine: machine && flags.machine !== undefined
+      ? { zoneinfo: machine, name: flags.machine }
+      : undefined,
+    arch: flags.arch,
+    memoryBytes: flags.memory,
+    pageSizeBytes: flags.pageSize,
+    maxOrder: flags.maxOrder,
+    pageblockOrder: flags.pageblockOrder,
+    mobilityGrouping: flags.mobilityGrouping,
+    pcp: flags.pcp,
+    minFreeKbytes: flags.minFreeKbytes,
+    watermarkScaleFactor: flags.watermarkScaleFactor,
+    cpus: flags.cpus,
+  };
+}
