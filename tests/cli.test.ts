@@ -1,13 +1,30 @@
 import assert from "node:assert/strict";
+import { main } from "../cli.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const SMALL_TXT = `${ROOT}traces/small-6.18.txt.gz`;
 const SMALL_DAT = `${ROOT}traces/small-6.18.dat`;
+const DEMO = `${ROOT}traces/demo`;
 
-async function kmem(
-  args: string[],
-  stdin?: Uint8Array,
-): Promise<{ code: number; stdout: string; stderr: string }> {
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `kmem args` in this process, output captured. */
+async function kmem(args: string[]): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(args, {
+    stdout: (t) => stdout += t,
+    stderr: (t) => stderr += t,
+  });
+  return { code, stdout, stderr };
+}
+
+/** `kmem args` as its own process (stdin, exit codes through Deno.exit, fewer permissions). */
+async function kmemProcess(args: string[], stdin?: Uint8Array): Promise<Run> {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -50,16 +67,26 @@ Deno.test("kmem stats --json: the documented keys, real counts", async () => {
   assert.ok(s.timeNs.first > 0 && s.timeNs.last >= s.timeNs.first);
 });
 
+Deno.test("kmem stats text: one line per fact, events by kind as in --json", async () => {
+  const r = await kmem(["stats", SMALL_DAT]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split("\n");
+  assert.equal(lines[1], "format     trace.dat");
+  assert.ok(lines.includes("events     3147"), r.stdout);
+  assert.match(r.stdout, /^ {2}kmem_cache_free +1845$/m);
+  assert.match(r.stdout, /^lost {7}2 markers, 291 events reported lost/m);
+});
+
 Deno.test("kmem stats reads stdin and gzip by magic bytes", async () => {
-  const r = await kmem(["stats", "--json", "-"], Deno.readFileSync(SMALL_TXT));
+  const r = await kmemProcess(["stats", "--json", "-"], Deno.readFileSync(SMALL_TXT));
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.compression, "gzip");
   assert.equal(s.events.total, 3147);
 });
 
-Deno.test("bad input: one clear line naming the file, no stack trace", async () => {
-  const missing = await kmem(["stats", "/nonexistent/trace.txt"]);
+Deno.test("bad input: one clear line naming the file, no stack trace, exit 2", async () => {
+  const missing = await kmemProcess(["stats", "/nonexistent/trace.txt"]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^kmem: no such file.*\/nonexistent\/trace\.txt/);
   assert.doesNotMatch(missing.stderr, /\bat .*\.ts:\d+/);
@@ -71,6 +98,12 @@ Deno.test("bad input: one clear line naming the file, no stack trace", async () 
   assert.match(garbage.stderr, new RegExp(`^kmem: ${tmp}:1: unknown format`));
   assert.doesNotMatch(garbage.stderr, /\bat .*\.ts:\d+/);
 
+  // gzip magic, then bytes that are no deflate stream: an input error, not an internal one.
+  Deno.writeFileSync(tmp, new Uint8Array([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff]));
+  const corrupt = await kmem(["stats", tmp]);
+  assert.equal(corrupt.code, 2);
+  assert.match(corrupt.stderr, /^kmem: corrupt gzip data/);
+
   // Strict mode: the first malformed line is fatal and named.
   Deno.writeTextFileSync(
     tmp,
@@ -81,6 +114,31 @@ Deno.test("bad input: one clear line naming the file, no stack trace", async () 
   assert.equal(strict.code, 2);
   assert.match(strict.stderr, new RegExp(`^kmem: ${tmp}:2: mm_page_free: bad pfn=`));
   Deno.removeSync(tmp);
+
+  const notBundle = await kmem(["validate", SMALL_DAT]);
+  assert.equal(notBundle.code, 2);
+  assert.match(notBundle.stderr, /^kmem: .*small-6\.18\.dat: kmem validate needs a bundle/);
+});
+
+Deno.test("exit codes: usage 1, strict desync 3, and --help lists them", async () => {
+  const help = await kmem(["replay", "--help"]);
+  assert.equal(help.code, 0);
+  assert.match(
+    help.stdout,
+    /Exit codes: 0 done, 1 usage error .* 2 bad input, 3 .* 130 interrupted/,
+  );
+
+  const size = await kmem(["replay", "--memory", "2x", DEMO]);
+  assert.equal(size.code, 1);
+  assert.match(size.stderr, /not a size: 2x/);
+  const flag = await kmem(["replay", "--bogus", DEMO]);
+  assert.equal(flag.code, 1);
+  assert.match(flag.stderr, /unknown option '--bogus'/);
+
+  // The text trace has page allocations of pages it never saw before: a desync, fatal in strict.
+  const strict = await kmem(["replay", "--strict", SMALL_DAT]);
+  assert.equal(strict.code, 3);
+  assert.match(strict.stderr, /^kmem: emulator invariant broken \(strict mode\): alloc-untracked/);
 });
 
 Deno.test("kmem import writes one CSV row per call", async () => {
@@ -93,6 +151,11 @@ Deno.test("kmem import writes one CSV row per call", async () => {
   assert.match(lines[0]!, /^tsNs,cpu,pid,comm,call,event,pfn,order,migratetype,gfp,gfpFlags,/);
   assert.match(r.stderr, /^2932 calls from 3147 events \(trace\.dat\)/);
   Deno.removeSync(out);
+
+  const nd = await kmem(["import", SMALL_DAT]);
+  const rows = nd.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(rows.length, 2932);
+  assert.equal(rows.filter((x) => x.call === "page_alloc").length, 47);
 });
 
 Deno.test("kmem replay --json on a trace without snapshots sizes memory from its pfns", async () => {
@@ -106,12 +169,32 @@ Deno.test("kmem replay --json on a trace without snapshots sizes memory from its
   assert.deepEqual(j.zones.map((z: { name: string }) => z.name), ["DMA", "DMA32", "Normal"]);
   assert.equal(j.trace.events, 3147);
   assert.equal(j.slab.totals.allocs, 211 + 103);
+  // Memory: the highest pfn of the calls (kmem import) + 1024 pages, in whole GiB.
+  const rows = (await kmem(["import", SMALL_DAT])).stdout.trimEnd().split("\n");
+  const maxPfn = Math.max(...rows.map((l) => JSON.parse(l).pfn as number));
+  const gib = Math.ceil((maxPfn + 1024) * 4096 / 2 ** 30);
+  const text = await kmem(["replay", SMALL_DAT]);
+  const note =
+    `note       no zoneinfo: memory sized from the highest pfn in the trace (${gib} GiB)`;
+  assert.ok(text.stdout.includes(note), text.stdout);
+});
+
+Deno.test("kmem validate on the demo bundle: Normal free pages predicted = after.buddyinfo", async () => {
+  const r = await kmem(["validate", "--json", DEMO]);
+  assert.equal(r.code, 0, r.stderr);
+  const v = JSON.parse(r.stdout);
+  const after = Deno.readTextFileSync(`${DEMO}/after.buddyinfo`).split("\n")
+    .find((l) => /zone\s+Normal/.test(l))!.trim().split(/\s+/).slice(4).map(Number);
+  const pages = after.reduce((a, n, o) => a + n * 2 ** o, 0);
+  const normal = v.zones.find((z: { name: string }) => z.name === "Normal");
+  assert.equal(normal.freePages.actual, pages);
+  assert.equal(normal.freePages.predicted, pages);
 });
 
 Deno.test("kmem capture without tracefs access says what to do, exit 2", async () => {
   // The CLI test subprocess has no --allow-all, so Deno refuses tracefs: the user-facing message
   // must still be one clear line (as for a non-root user or a kernel without tracefs).
-  const r = await kmem(["capture", "-o", Deno.makeTempDirSync(), "--seconds", "0.1"]);
+  const r = await kmemProcess(["capture", "-o", Deno.makeTempDirSync(), "--seconds", "0.1"]);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^kmem: no usable tracefs at .*(Mount it|Run kmem capture as root)/);
   assert.doesNotMatch(r.stderr, /\bat .*\.ts:\d+/);

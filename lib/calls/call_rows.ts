@@ -12,6 +12,7 @@ import { formatGfp } from "../kernel/gfp_flags.ts";
 import { MIGRATE_TYPE_NAMES, ZONE_NAMES } from "../kernel/constants.ts";
 import { EVENT_NAMES } from "../trace/event_kind.ts";
 import { ptrHex } from "../trace/event_batch.ts";
+import { valueColumns } from "../trace/event_schema.ts";
 import type { StringTable } from "../trace/string_table.ts";
 import { CALL_NAMES } from "./call_kind.ts";
 import type { CallBatch } from "./call_batch.ts";
@@ -53,7 +54,7 @@ const GFP_NAME_CACHE_MAX = 4096;
  * @example
  * ```ts
  * import { CallRowWriter } from "./call_rows.ts";
- * import { importTrace } from "../trace/trace_import.ts";
+ * import { importTrace } from "./trace_import.ts";
  *
  * const path = new URL("../../traces/small-6.18.dat", import.meta.url).pathname;
  * using f = await Deno.open(path);
@@ -119,10 +120,7 @@ export class CallRowWriter {
       strings.get(b.name[i]!),
       b.node[i],
       zone >= 0 ? (ZONE_NAMES[zone] ?? zone) : "",
-      b.a[i],
-      b.b[i],
-      b.c[i],
-      b.d[i],
+      ...valueColumns(b, i),
       b.source[i],
     ];
   }

@@ -19,6 +19,7 @@ export interface CaptureFlags {
   dat: boolean;
   gzip?: boolean;
   shrinkSlabs: boolean;
+  kpageflags: boolean;
 }
 
 /** Adds the capture flags and the `[command...]` argument to a command. */
@@ -35,6 +36,10 @@ export function addCaptureOptions(cmd: Command): Command {
       "do not shrink the slab caches before each slabinfo read (then active_objs also counts " +
         "free objects of CPU slabs and sheaves, and validate compares the emulated layout)",
     )
+    .option(
+      "--no-kpageflags",
+      "do not save before/after.kpageflags (the flags of every pfn from /proc/kpageflags)",
+    )
     .argument("[command...]", "record while this command runs (put it after --)");
 }
 
@@ -46,6 +51,7 @@ export function addCaptureOptions(cmd: Command): Command {
  * import { captureOptionsOf } from "./capture_flags.ts";
  * const o = captureOptionsOf(["true"], {
  *   output: "/tmp/cap", seconds: 5, events: "kmem,vmscan", dat: true, shrinkSlabs: true,
+ *   kpageflags: true,
  * });
  * [o.command, o.events]; // [["true"], ["kmem", "vmscan"]]
  * ```
@@ -53,6 +59,7 @@ export function addCaptureOptions(cmd: Command): Command {
 export function captureOptionsOf(command: string[], f: CaptureFlags): CaptureOptions {
   return {
     shrinkSlabs: f.shrinkSlabs,
+    kpageflags: f.kpageflags,
     seconds: f.seconds,
     events: f.events.split(","),
     command: command.length ? command : undefined,

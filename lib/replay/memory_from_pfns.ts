@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type ImportOptions, importTrace } from "../trace/trace_import.ts";
+import { type ImportOptions, importTrace } from "../calls/trace_import.ts";
 
 /** Slack above the highest traced pfn, in pages, so its block is inside memory. */
 const SLACK_PAGES = 1024;

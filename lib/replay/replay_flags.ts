@@ -10,7 +10,7 @@
 // deno-lint-ignore no-import-prefix
 import { type Command, InvalidArgumentError, Option } from "npm:commander@14.0.3";
 import type { ArchName } from "../mm/machine_spec.ts";
-import type { ImportOptions } from "../trace/trace_import.ts";
+import type { ImportOptions } from "../calls/trace_import.ts";
 import type { ZoneInfo } from "../snapshot/zoneinfo.ts";
 import type { ReplayMode } from "./page_replay_result.ts";
 import type { MachineChoice } from "./select_machine.ts";

@@ -49,7 +49,7 @@ export async function replayInput(
   options: Omit<ReplayTraceOptions, "spec" | "snapshots" | "file"> = {},
   read: InputReader = (consume) => consume(traceByteStream(input)),
 ): Promise<InputReplay> {
-  const snapshots = parseSnapshotSet(input.bundle?.snapshotTexts ?? {});
+  const snapshots = parseSnapshotSet(input.bundle?.snapshotFiles ?? {});
   const { format, strict, buffer } = options;
   const importOptions = { file: input.displayName, format, strict, buffer };
   const chosen = await selectMachine(choice, snapshots, {

@@ -6,7 +6,8 @@
  */
 
 import { CaptureError, CaptureInterrupted } from "../capture/tracefs_capture.ts";
-import { InputError, MmInvariantError, TraceSyntaxError } from "../trace/diagnostics.ts";
+import { MmInvariantError } from "../mm/mm_invariant_error.ts";
+import { InputError, TraceSyntaxError } from "../trace/diagnostics.ts";
 
 /** `kmem` exit codes (documented in README and `kmem --help`). */
 export const ExitCode = {

@@ -68,6 +68,7 @@ export async function buildReplayReport(
       generator: "kmemreplay",
     },
     metrics: r.metrics,
+    machine: r.spec,
   }, { assets: opts.assets });
   // summary.json carries the same keys as `kmem replay --json` (plus the report's own totals).
   const reportSummary = files.get("summary.json");

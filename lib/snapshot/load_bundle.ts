@@ -19,8 +19,8 @@ export interface BundleFiles {
   /** Path of the trace to read (`dir/trace.dat` …). */
   tracePath: string;
   traceSizeBytes: number;
-  /** Snapshot texts keyed by file name (`before.zoneinfo` …). */
-  snapshotTexts: Record<string, string>;
+  /** Snapshot file contents keyed by file name (`before.zoneinfo` …), as bytes (kpageflags is binary). */
+  snapshotFiles: Record<string, Uint8Array>;
   /** The bundle's `uname` file (kernel release of the traced machine), when present. */
   uname: string | null;
 }
@@ -51,7 +51,7 @@ export function bundleTraceFor(
   return [trace, ...others].find(want) ?? trace;
 }
 
-/** Reads a bundle directory's trace choice, snapshot texts and `uname` without parsing them. */
+/** Reads a bundle directory's trace choice, snapshot files and `uname` without parsing them. */
 export async function readBundleFiles(
   dir: string,
   format: BundleTraceFormat = "auto",
@@ -65,15 +65,15 @@ export async function readBundleFiles(
         `trace.txt[.gz], perf-script.txt[.gz] …)`,
     );
   }
-  const snapshotTexts: Record<string, string> = {};
-  for (const n of layout.snapshots) snapshotTexts[n] = await Deno.readTextFile(`${dir}/${n}`);
+  const snapshotFiles: Record<string, Uint8Array> = {};
+  for (const n of layout.snapshots) snapshotFiles[n] = await Deno.readFile(`${dir}/${n}`);
   const tracePath = `${dir}/${bundleTraceFor(layout.trace, layout.otherTraces, format)}`;
   const uname = names.includes("uname") ? (await Deno.readTextFile(`${dir}/uname`)).trim() : null;
   return {
     dir,
     tracePath,
     traceSizeBytes: (await Deno.stat(tracePath)).size,
-    snapshotTexts,
+    snapshotFiles,
     uname,
   };
 }
@@ -98,5 +98,5 @@ export async function loadBundle(
   options: { format?: BundleTraceFormat } = {},
 ): Promise<Bundle> {
   const files = await readBundleFiles(dir, options.format);
-  return { ...files, snapshots: parseSnapshotSet(files.snapshotTexts) };
+  return { ...files, snapshots: parseSnapshotSet(files.snapshotFiles) };
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { CaptureError, CaptureInterrupted } from "../../lib/capture/tracefs_capture.ts";
 import { ExitCode, exitStatusOf } from "../../lib/report/exit_status.ts";
-import { InputError, MmInvariantError, TraceSyntaxError } from "../../lib/trace/diagnostics.ts";
+import { MmInvariantError } from "../../lib/mm/mm_invariant_error.ts";
+import { InputError, TraceSyntaxError } from "../../lib/trace/diagnostics.ts";
 
 Deno.test("exitStatusOf: the code follows the error's class, not its message", () => {
   assert.equal(exitStatusOf(new InputError("t.dat: corrupt")).code, ExitCode.badInput);

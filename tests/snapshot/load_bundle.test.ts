@@ -13,7 +13,7 @@ Deno.test("loadBundle: the demo bundle's trace, every before/after snapshot pars
   assert.equal(b.uname, Deno.readTextFileSync(`${DEMO}/uname`).trim());
   const files = [...Deno.readDirSync(DEMO)].map((e) => e.name)
     .filter((n) => /^(before|after)\./.test(n)).sort();
-  assert.deepEqual(Object.keys(b.snapshotTexts).sort(), files);
+  assert.deepEqual(Object.keys(b.snapshotFiles).sort(), files);
   // after.buddyinfo rows = the file's "Node N, zone" lines.
   const rows = Deno.readTextFileSync(`${DEMO}/after.buddyinfo`).split("\n")
     .filter((l) => l.startsWith("Node")).length;

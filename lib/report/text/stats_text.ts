@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { ImportSummary } from "../../trace/trace_import.ts";
+import type { ImportSummary } from "../../calls/trace_import.ts";
 
 /** Malformed-input codes with counts and up to 10 example lines. */
 function diagnosticsLines(d: ImportSummary["diagnostics"]): string[] {
@@ -22,7 +22,7 @@ function diagnosticsLines(d: ImportSummary["diagnostics"]): string[] {
  * @example
  * ```ts
  * import { formatStats } from "./stats_text.ts";
- * import { importTrace } from "../../trace/trace_import.ts";
+ * import { importTrace } from "../../calls/trace_import.ts";
  *
  * const path = new URL("../../../traces/small-6.18.dat", import.meta.url).pathname;
  * using f = await Deno.open(path);
