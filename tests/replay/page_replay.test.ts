@@ -9,7 +9,7 @@ import { parsePagetypeinfo } from "../../lib/snapshot/pagetypeinfo.ts";
 import { parseZoneinfo } from "../../lib/snapshot/zoneinfo.ts";
 import { MmInvariantError } from "../../lib/mm/mm_invariant_error.ts";
 import { TextTraceParser } from "../../lib/trace/text/text_parser.ts";
-import { loadCallBatches } from "../../bench/replay_bench.ts";
+import { loadCallBatches } from "../call_batches.ts";
 import { MIXED_DIR } from "../shared_data.ts";
 
 const DIR = MIXED_DIR;
