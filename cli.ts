@@ -230,12 +230,8 @@ function kmemProgram(io: CliOutput): Command {
     )
     .option("-o, --output <dir>", "output directory", "reports/demo")
     .action(async (flags: { output: string }) => {
-      const index = await writeReport(DEMO_BUNDLE, flags.output, {
-        mode: "faithful",
-        mobilityGrouping: true,
-        pcp: true,
-      });
-      print(`report written: ${index}`);
+      const defaults = { mode: "faithful", mobilityGrouping: true, pcp: true } as const;
+      print(`report written: ${await writeReport(DEMO_BUNDLE, flags.output, defaults)}`);
     });
 
   addReplayOptions(
