@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the shared tracefs capture repeated N times (default 10) with timestamps shifted by 4 s
 # (longer than the capture's 3.3 s span) each time: a ~10M-event trace for the report scale
-# check (issue 6). Usage: bench/make_scaled_trace.sh [N] [out]
+# check. Usage: bench/make_scaled_trace.sh [N] [out]
 set -euo pipefail
 n=${1:-10}
 out=${2:-/tmp/kmemreplay-scaled-${n}x.txt}

@@ -1,7 +1,7 @@
 /**
  * GFP → highest zone and GFP → alloc flags, as the page allocator derives them
  * (include/linux/gfp.h `gfp_zone` / GFP_ZONE_TABLE; mm/page_alloc.c `gfp_to_alloc_flags`,
- * `alloc_flags_nofragment`). Reference §2.4, §2.8, §2.9.
+ * `alloc_flags_nofragment`).
  *
  * @module
  */

@@ -4,8 +4,8 @@
  * (x86_64 / i386 / arm64 layouts from a memory size) or {@linkcode machineSpecFromZoneinfo}
  * (the exact zones of a real machine from /proc/zoneinfo).
  *
- * Zone layout facts: reference §5 (arch/x86/mm/init.c `zone_sizes_init`, arch/x86/include/asm/dma.h,
- * arch/arm64/mm/init.c).
+ * Zone layout facts: arch/x86/mm/init.c `zone_sizes_init`, arch/x86/include/asm/dma.h
+ * (`MAX_DMA_PFN`, `MAX_DMA32_PFN`), arch/arm64/mm/init.c `zone_sizes_init`.
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
  * Zone watermarks, lowmem reserves and per-cpu list sizes exactly as the kernel computes them
  * (mm/page_alloc.c `__setup_per_zone_wmarks`, `setup_per_zone_lowmem_reserve`, `zone_batchsize`,
- * `zone_highsize`; mm/khugepaged.c `set_recommended_min_free_kbytes`). Reference §2.6, §2.7.
+ * `zone_highsize`; mm/khugepaged.c `set_recommended_min_free_kbytes`).
  *
  * @module
  */
@@ -85,7 +85,7 @@ export function defaultMinFreeKbytes(
  * @example
  * ```ts
  * import { computeWatermarks } from "./watermarks.ts";
- * // reference §2.7: min_free_kbytes 16384, Normal 3,000,000 of 4,000,000 lowmem pages
+ * // min_free_kbytes 16384 (4 KiB pages), Normal 3,000,000 of 4,000,000 lowmem pages
  * const w = computeWatermarks([
  *   { type: 1, managedPages: 1_000_000 }, { type: 2, managedPages: 3_000_000 },
  * ], 16384, 10, 4096);
@@ -137,7 +137,7 @@ export function computeWatermarks(
  * @example
  * ```ts
  * import { computeLowmemReserve } from "./watermarks.ts";
- * // reference §2.7: DMA, DMA32 700,000, Normal 3,000,000 managed
+ * // DMA 3,000, DMA32 700,000, Normal 3,000,000 managed; ratios 256, 256, 32 (mm/page_alloc.c)
  * computeLowmemReserve([
  *   { type: 0, managedPages: 3000 }, { type: 1, managedPages: 700_000 },
  *   { type: 2, managedPages: 3_000_000 },

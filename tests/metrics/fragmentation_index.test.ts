@@ -12,10 +12,10 @@ import {
 } from "../../lib/metrics/fragmentation_index.ts";
 import { readSnapshotZones } from "./real_snapshot_fixture.ts";
 
-// kernel-reference.md §3.4: nr_free = [4, 2, 1, 0, …] → 12 free pages in 7 blocks.
+// mm/vmstat.c fill_contig_page_info on nr_free = [4, 2, 1, 0, …]: 12 free pages in 7 blocks.
 const WORKED = [4, 2, 1, 0, 0, 0, 0, 0, 0, 0, 0];
 
-Deno.test("worked example §3.4: fill_contig_page_info sums", () => {
+Deno.test("worked example: fill_contig_page_info sums", () => {
   assert.deepEqual(contigPageInfo(WORKED, 0), {
     freePages: 12,
     freeBlocksTotal: 7,
@@ -26,7 +26,7 @@ Deno.test("worked example §3.4: fill_contig_page_info sums", () => {
   assert.equal(contigPageInfo(WORKED, 3).freeBlocksSuitable, 0);
 });
 
-Deno.test("worked example §3.4: unusable index per order, truncated like div_u64", () => {
+Deno.test("worked example: unusable index per order, truncated like div_u64", () => {
   assert.deepEqual([0, 1, 2, 3, 4].map((j) => unusableIndex(WORKED, j)), [0, 333, 666, 1000, 1000]);
   assert.deepEqual(
     [0, 1, 2, 3, 4].map((j) => formatFragIndex(unusableIndex(WORKED, j))),
@@ -34,7 +34,7 @@ Deno.test("worked example §3.4: unusable index per order, truncated like div_u6
   );
 });
 
-Deno.test("worked example §3.4: extfrag index per order", () => {
+Deno.test("worked example: extfrag index per order", () => {
   // j=3: 1000 − (1000 + 12·1000/8)/7 = 1000 − 2500/7 = 1000 − 357 = 643
   // j=4: 1000 − (1000 + 12·1000/16)/7 = 1000 − 1750/7 = 750
   assert.deepEqual([0, 1, 2, 3, 4].map((j) => extfragIndex(WORKED, j)), [

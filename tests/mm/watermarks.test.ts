@@ -18,7 +18,7 @@ const realZones = zoneinfo.filter((z) => z.name !== "Device").map((z) => ({
   managedPages: z.managedPages,
 }));
 
-Deno.test("reference §2.7 example: min_free_kbytes 16384 → Normal min 3072, low 6072, high 9072", () => {
+Deno.test("__setup_per_zone_wmarks: min_free_kbytes 16384 → Normal min 3072, low 6072, high 9072", () => {
   const w = computeWatermarks(
     [{ type: 1, managedPages: 1_000_000 }, { type: 2, managedPages: 3_000_000 }],
     16384,
@@ -30,7 +30,7 @@ Deno.test("reference §2.7 example: min_free_kbytes 16384 → Normal min 3072, l
   assertEquals(w[0], { minPages: 1024, lowPages: 2024, highPages: 3024, promoPages: 4024 });
 });
 
-Deno.test("reference §2.7 lowmem protection example", () => {
+Deno.test("setup_per_zone_lowmem_reserve: DMA, DMA32 700,000, Normal 3,000,000 managed", () => {
   const r = computeLowmemReserve([
     { type: 0, managedPages: 3000 },
     { type: 1, managedPages: 700_000 },

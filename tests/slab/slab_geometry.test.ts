@@ -26,7 +26,7 @@ Deno.test("geometry: calculate_order reproduces objperslab and pagesperslab of e
   }
 });
 
-Deno.test("geometry: worked examples of kernel-reference §4.2 (8 CPUs → min_objects 20)", () => {
+Deno.test("geometry: worked examples of mm/slub.c calculate_order (8 CPUs → min_objects 20)", () => {
   const at8 = (size: number) => {
     const g = slabGeometry(size, { nrCpus: 8 });
     return [g.order, g.objsPerSlab];
