@@ -6,11 +6,18 @@
  * @module
  */
 
-import { type FieldReader, K, orAbsent, TK } from "./field_reader.ts";
-import { ascii, bytesEqual, LPAREN, parseNum, RPAREN, SPACE, TILDE } from "./text_bytes.ts";
+import { bytesEqual, type FieldReader, K, orAbsent, parseNum, TK } from "./field_reader.ts";
+import { ascii } from "./text_bytes.ts";
 import { EventFlag } from "../event_batch.ts";
 import { EventFieldSet as set } from "../event_schema.ts";
 import { Ev } from "../event_kind.ts";
+
+// Byte values as local constants: an imported binding costs a load and a hole check per use
+// in the hot scanning loops (measured ~10 % of parse time).
+const LPAREN = 40;
+const RPAREN = 41;
+const SPACE = 32;
+const TILDE = 126;
 
 const SYNC = ascii("sync");
 

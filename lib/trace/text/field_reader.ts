@@ -16,26 +16,23 @@ import { EVENT_SCHEMA, type EventLayout, mapSchema, type PerField } from "../eve
 import type { StringTable } from "../string_table.ts";
 import type { TextFormat } from "./line_head.ts";
 import type { TraceFeatures } from "./text_features.ts";
-import {
-  ascii,
-  bytesEqual,
-  COLON,
-  decode,
-  EQUALS,
-  HEX,
-  LBRACKET,
-  LOWER_F,
-  LOWER_X,
-  LPAREN,
-  parseDec,
-  parseHex,
-  parseNum,
-  PLUS,
-  RBRACKET,
-  SLASH,
-  SPACE,
-  ZERO,
-} from "./text_bytes.ts";
+import { ascii, decode } from "./text_bytes.ts";
+
+// Byte values as local constants: an imported binding costs a load and a hole check per use
+// in the hot scanning loops (measured ~10 % of parse time).
+const COLON = 58;
+const EQUALS = 61;
+const LBRACKET = 91;
+const MINUS = 45;
+const COMMA = 44;
+const LOWER_F = 102;
+const LOWER_X = 120;
+const LPAREN = 40;
+const PLUS = 43;
+const RBRACKET = 93;
+const SLASH = 47;
+const SPACE = 32;
+const ZERO = 48;
 
 const RSS_TYPES = ["MM_FILEPAGES", "MM_ANONPAGES", "MM_SWAPENTS", "MM_SHMEMPAGES"];
 
@@ -421,3 +418,57 @@ export function setPtrDec(b: EventBatch, i: number, s: Uint8Array, at: number, e
 export function orAbsent(v: number): number {
   return Number.isNaN(v) ? -1 : v;
 }
+
+/** Hex digit values by byte (-1 = not a hex digit). */
+export const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX[48 + c] = c;
+for (let c = 0; c < 6; c++) {
+  HEX[97 + c] = 10 + c;
+  HEX[65 + c] = 10 + c;
+}
+
+export function bytesEqual(buf: Uint8Array, at: number, want: Uint8Array): boolean {
+  for (let k = 0; k < want.length; k++) if (buf[at + k] !== want[k]) return false;
+  return true;
+}
+
+/** Parses hex digits in [from, end); a trailing `,` ends the value. -1 when not hex. */
+export function parseHex(b: Uint8Array, from: number, end: number): number {
+  if (end <= from) return -1;
+  let v = 0;
+  for (let j = from; j < end; j++) {
+    const d = HEX[b[j]!]!;
+    if (d < 0) {
+      // `zone_end=0x%lx, mode=%s`: a value may end in punctuation.
+      return j > from && b[j] === COMMA ? v : -1;
+    }
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/** A (possibly negative, possibly 0x-prefixed) integer at the start of [at, end); NaN if none. */
+export function parseNum(b: Uint8Array, at: number, end: number): number {
+  let j = at;
+  let neg = false;
+  if (j < end && b[j] === MINUS) {
+    neg = true;
+    j++;
+  }
+  if (j + 1 < end && b[j] === ZERO && b[j + 1] === LOWER_X) {
+    const v = parseHex(b, j + 2, end);
+    return v < 0 ? NaN : (neg ? -v : v);
+  }
+  let v = 0;
+  const start = j;
+  for (; j < end; j++) {
+    const c = b[j]!;
+    if (c < 48 || c > 57) break;
+    v = v * 10 + (c - 48);
+  }
+  if (j === start) return NaN;
+  return neg ? -v : v;
+}
+
+/** Same as {@linkcode parseNum}; the name says where a decimal value is expected. */
+export const parseDec = parseNum;

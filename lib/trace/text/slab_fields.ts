@@ -6,12 +6,15 @@
  * @module
  */
 
-import { type FieldReader, K } from "./field_reader.ts";
-import { LOWER_T, parseDec } from "./text_bytes.ts";
+import { type FieldReader, K, parseDec } from "./field_reader.ts";
 import { EventFlag } from "../event_batch.ts";
 import { Ev } from "../event_kind.ts";
 import { GFP } from "../../kernel/gfp_flags.ts";
 import type { TextFormat } from "./line_head.ts";
+
+// Byte values as local constants: an imported binding costs a load and a hole check per use
+// in the hot scanning loops (measured ~10 % of parse time).
+const LOWER_T = 116;
 
 /** kmalloc / kmem_cache_alloc (and _node): call site, pointer, cache name, sizes, gfp, node, accounted. */
 export function slabAllocFields(

@@ -38,20 +38,19 @@ import {
   scanPerfHead,
   type TextFormat,
 } from "./line_head.ts";
-import {
-  alignedWords,
-  COLON,
-  CR,
-  decode,
-  HASH,
-  indexOfLf,
-  LF,
-  LPAREN,
-  SPACE,
-  TAB,
-} from "./text_bytes.ts";
+import { decode } from "./text_bytes.ts";
 import { kernelHint, newFeatures, type TraceFeatures } from "./text_features.ts";
 import { readEventFields } from "./text_fields.ts";
+
+// Byte values as local constants: an imported binding costs a load and a hole check per use
+// in the hot scanning loops (measured ~10 % of parse time).
+const COLON = 58;
+const CR = 13;
+const HASH = 35;
+const LF = 10;
+const LPAREN = 40;
+const SPACE = 32;
+const TAB = 9;
 
 /** Options of {@linkcode TextTraceParser}. */
 export interface TextParserOptions {
@@ -83,6 +82,53 @@ const BUFFER_STARTED = /^##### CPU (\d+) buffer started ####/;
 
 /** A line longer than this is not a trace line: it is counted once and skipped. */
 const MAX_LINE_BYTES = 1 << 20;
+
+/** LF in every byte of a word, and the constants of the "word has a zero byte" test. */
+const LF_WORD = 0x0a0a0a0a;
+const BYTE_ONES = 0x01010101;
+const BYTE_HIGH_BITS = 0x80808080;
+
+/** The 4-byte-aligned words inside `chunk`, for scanning 4 bytes per step. */
+function alignedWords(chunk: Uint8Array): Uint32Array {
+  const first = (chunk.byteOffset + 3) & ~3;
+  const stop = (chunk.byteOffset + chunk.length) & ~3;
+  return new Uint32Array(chunk.buffer, first, Math.max(0, (stop - first) >> 2));
+}
+
+/**
+ * Index of the next LF at or after `from` in `chunk`, or -1. `words` are its aligned words, the
+ * first at chunk index `base`. Whole words are tested with the "has a zero byte" bit trick on
+ * `word ^ LF_WORD`: a trace line is ~150 bytes, and this beats one `indexOf` call per line.
+ */
+function indexOfLf(
+  chunk: Uint8Array,
+  words: Uint32Array,
+  base: number,
+  from: number,
+): number {
+  const n = chunk.length;
+  let k = from;
+  while (k < n && ((k - base) & 3) !== 0) {
+    if (chunk[k] === LF) return k;
+    k++;
+  }
+  if (k < n) {
+    // k is aligned here, so k >= base.
+    let w = (k - base) >> 2;
+    const wn = words.length;
+    while (w < wn) {
+      const v = words[w]! ^ LF_WORD;
+      if (((v - BYTE_ONES) & ~v & BYTE_HIGH_BITS) !== 0) break;
+      w++;
+    }
+    k = base + (w << 2);
+  }
+  while (k < n) {
+    if (chunk[k] === LF) return k;
+    k++;
+  }
+  return -1;
+}
 
 /**
  * Push parser for kmem text traces.

@@ -6,8 +6,7 @@
  * @module
  */
 
-import { type FieldReader, K, TK } from "./field_reader.ts";
-import { parseDec } from "./text_bytes.ts";
+import { type FieldReader, K, parseDec, TK } from "./field_reader.ts";
 import { EventFlag } from "../event_batch.ts";
 import { EventFieldSet as set } from "../event_schema.ts";
 
