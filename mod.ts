@@ -125,6 +125,8 @@ export { parsePagetypeinfo } from "./lib/snapshot/pagetypeinfo.ts";
 export { parseZoneinfo } from "./lib/snapshot/zoneinfo.ts";
 export { parseSlabinfo } from "./lib/snapshot/slabinfo.ts";
 export { parseVmstat } from "./lib/snapshot/vmstat.ts";
+export { decodeKpageflags } from "./lib/snapshot/kpageflags.ts";
+export { summarizeKpageflags } from "./lib/snapshot/kpageflags_summary.ts";
 
 // Phase 5–6: metrics and the report
 export { extfragIndex, unusableIndex } from "./lib/metrics/fragmentation_index.ts";
@@ -133,3 +135,4 @@ export { buildReplayReport } from "./lib/report/replay_report.ts";
 
 // Recording bundles (root, Linux)
 export { captureBundle, CaptureError, type CaptureOptions } from "./lib/capture/tracefs_capture.ts";
+export { readKpageflags } from "./lib/capture/kpageflags_reader.ts";
