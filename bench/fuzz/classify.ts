@@ -106,13 +106,23 @@ export function classify(
   return out("ok");
 }
 
-/** True when the message names the input (or a file inside it) and a line or byte offset. */
+/**
+ * Conditions about a file as a whole, where no line or offset applies: the message need only
+ * name the file.
+ */
+const WHOLE_FILE =
+  /no trace file|needs a bundle directory|no such file|is a directory|permission denied|is empty|: empty\b|missing\b|not a bundle|already exists|is a file/i;
+
+/**
+ * True when the message names the input (or a file inside it) and a line or byte offset, or
+ * names it with a whole-file condition ({@linkcode WHOLE_FILE}).
+ */
 export function namesFileAndPosition(message: string, input: string): boolean {
   const base = input.replace(/\/+$/, "").split("/").pop() ?? input;
   if (!message.includes(base)) return false;
-  return /:\d+(:\d+)?(:|\b)|\b(line|offset|byte|bytes at|at byte)\s+\d+/i.test(
-    message.slice(message.indexOf(base)),
-  );
+  const rest = message.slice(message.indexOf(base));
+  return /:\d+(:\d+)?(:|\b)|\b(line|offset|byte|bytes at|at byte)\s+\d+/i.test(rest) ||
+    WHOLE_FILE.test(rest);
 }
 
 /** For `stats --json`: null when the line counts add up, else what is wrong. */

@@ -32,13 +32,15 @@ const { values: opt } = parseArgs({
     "keep-per-signature": { type: "string", default: "3" },
     "minimize-runs": { type: "string", default: "24" },
     "no-minimize": { type: "boolean", default: false },
+    case: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (opt.help) {
   console.log(
     "deno task fuzz [--seconds 120] [--seed S] [--out reports/fuzz] [--timeout-ms 60000]\n" +
-      "  [--rss-limit-mb 1024] [--keep-per-signature 3] [--minimize-runs 24] [--no-minimize]",
+      "  [--rss-limit-mb 1024] [--keep-per-signature 3] [--minimize-runs 24] [--no-minimize]\n" +
+      "  [--case CASE_SEED]   re-make one case (meta.json's caseSeed), run it and save it",
   );
   Deno.exit(0);
 }
@@ -317,6 +319,7 @@ interface SigStat {
 async function main(): Promise<number> {
   const work = await Deno.makeTempDir({ prefix: "kmem-fuzz-" });
   const seeds = await loadSeeds(work);
+  if (opt.case !== undefined) return await oneCase(Number(opt.case), seeds, work);
   const master = new Rng(seed);
   const deadline = performance.now() + seconds * 1000;
   const counts = new Map<Outcome, number>(OUTCOMES.map((o) => [o, 0]));
@@ -411,6 +414,22 @@ async function main(): Promise<number> {
       `${failing === 0 ? "PASS" : "FAIL"}`,
   );
   return failing === 0 ? 0 : 1;
+}
+
+/** `--case`: the case of that seed, every run saved whatever its outcome. */
+async function oneCase(caseSeed: number, seeds: Seeds, work: string): Promise<number> {
+  const c = makeCase(0, caseSeed, seeds);
+  const input = await writeInput(c, `${work}/case`);
+  console.log(`case ${caseSeed}: ${c.kind} from ${c.seedName}: ${c.ops.join("; ")}`);
+  let failed = 0;
+  for (const [i, cmd] of c.commands.entries()) {
+    const { args, run, cls } = await runOne(cmd, input, work, [...(c.files?.keys() ?? [])]);
+    if (cls.outcome !== "ok" && cls.outcome !== "clean-error") failed++;
+    const dir = await save(c, args, input, run, cls, 0, i + 1);
+    console.log(`${cls.outcome}: ${cmd[0]}: ${cls.detail.slice(0, 200)} → ${dir}`);
+  }
+  await Deno.remove(work, { recursive: true }).catch(() => {});
+  return failed === 0 ? 0 : 1;
 }
 
 Deno.exit(await main());

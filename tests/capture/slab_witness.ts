@@ -89,9 +89,10 @@ export function windowActivity(
   captureText: string,
   workload: RegExp,
 ): WindowActivity {
-  // Comms are resolved when the text is read (`<...>` once saved_cmdlines forgets a pid), so
-  // the key is pid, CPU, flags and the event, without the comm and the timestamp.
-  const key = (l: string) => l.replace(/^.*?-(\d+)\s+(\[\d+\]\s+\S+)\s+\d+\.\d+: /, "$1 $2 ");
+  // Comms are resolved when the text is read (`<...>` once saved_cmdlines forgets a pid), and
+  // each instance takes its own timestamp and irq/preempt flags (need-resched may be set between
+  // the two writes), so the key is pid, CPU and the event.
+  const key = (l: string) => l.replace(/^.*?-(\d+)\s+(\[\d+\])\s+\S+\s+\d+\.\d+: /, "$1 $2 ");
   const isSlab = (l: string) =>
     / (kmem_cache_alloc|kmem_cache_free|kmalloc|kfree): .*ptr=(?!0+(\s|$))[0-9a-f]+/.test(l);
   const lines = captureText.split("\n").filter(isSlab);
