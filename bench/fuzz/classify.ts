@@ -19,7 +19,9 @@ export type Outcome =
   | "hang"
   | "rss-over-limit"
   | "accounting-error"
-  | "control-bytes";
+  | "control-bytes"
+  | "accepted-corrupt"
+  | "rejected-valid";
 
 /** Every outcome, failures after the first two. */
 export const OUTCOMES: readonly Outcome[] = [
@@ -32,6 +34,8 @@ export const OUTCOMES: readonly Outcome[] = [
   "rss-over-limit",
   "accounting-error",
   "control-bytes",
+  "accepted-corrupt",
+  "rejected-valid",
 ];
 
 /** What a class means, for the summary. */
@@ -45,6 +49,10 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   "rss-over-limit": "peak RSS above the limit (killed when it got there)",
   "accounting-error": "stats: parsed + unknown + malformed + comment ≠ total",
   "control-bytes": "terminal control bytes (ESC, NUL, bidi overrides) in the output",
+  "accepted-corrupt":
+    "exit 0 on a damaged gzip/zstd container (truncated, checksum or data flipped)",
+  "rejected-valid":
+    "a valid container (several gzip members or zstd frames, skippable frame) rejected as such",
 };
 
 /** The class of one run and its grouping signature. */
@@ -67,6 +75,7 @@ export function classify(
   run: RunResult,
   rssLimitBytes: number,
   innerNames: readonly string[] = [],
+  container: "valid" | "corrupt" | "unknown" = "unknown",
 ): Classified {
   const stderr = dec.decode(run.stderr);
   const first = stderr.split("\n").find((l) => l.trim() !== "") ?? "";
@@ -89,6 +98,13 @@ export function classify(
   if (run.code === null) return out("crash", `signal ${run.signal}`);
   if (run.code === 1 && /^kmem: internal error/m.test(stderr)) return out("internal-error");
   if (run.code !== 0 && run.code !== 2) return out("crash", `exit ${run.code}: ${first}`);
+  if (container === "corrupt" && run.code === 0) {
+    return out("accepted-corrupt", "damaged container read without an error");
+  }
+  if (
+    container === "valid" && run.code === 2 &&
+    /gzip|zstd|compress|unknown format|frame/i.test(first)
+  ) return out("rejected-valid");
   if (hasControlBytes(run.stdout) || hasControlBytes(run.stderr)) {
     return out(
       "control-bytes",
@@ -162,6 +178,8 @@ function hasControlBytes(b: Uint8Array): boolean {
 function normalise(line: string, input: string): string {
   return line
     .split(input).join("<input>")
+    .replace(/(unknown format: [^:]*:).*/, "$1 …") // the echoed bytes vary
+    .replace(/[^\x20-\x7e]+/g, "?")
     .replace(/\/[^\s:'"]+/g, "<path>")
     .replace(/0x[0-9a-f]+/gi, "N")
     .replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/gi, "N")

@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { type BundleFiles, mutateBundle } from "./bundle_mutators.ts";
 import { type Classified, classify, type Outcome, OUTCOME_TEXT, OUTCOMES } from "./classify.ts";
-import { type Container, wrapAndMutate } from "./container_mutators.ts";
+import { type Container, type ContainerExpect, wrapAndMutate } from "./container_mutators.ts";
 import { Rng } from "./rng.ts";
 import { kmemArgv, runKmem, type RunLimits, type RunResult } from "./run_case.ts";
 import { loadSeeds, type Seeds } from "./seeds.ts";
@@ -67,6 +67,8 @@ interface Case {
   files?: BundleFiles;
   /** For minimisation of plain text cases: header and body lines, as bytes. */
   lines?: { header: Uint8Array[]; body: Uint8Array[] };
+  /** What a correct reader does with the case's gzip/zstd container. */
+  container?: ContainerExpect;
   /** Commands, each with `{input}` where the input path goes and `{out}` for an output dir. */
   commands: string[][];
 }
@@ -111,6 +113,7 @@ function makeCase(id: number, caseSeed: number, seeds: Seeds): Case {
       const w = wrapAndMutate(bytes, container, rng);
       c.bytes = w.bytes;
       c.ops.push(...w.ops);
+      c.container = w.expect;
       c.name = container === "gzip" ? "trace.txt.gz" : "trace.txt.zst";
     } else c.lines = splitLines(bytes, s.header.length);
     if (rng.chance(0.6)) c.commands.push(heavy(false));
@@ -133,6 +136,7 @@ function makeCase(id: number, caseSeed: number, seeds: Seeds): Case {
       const w = wrapAndMutate(bytes, "gzip", rng);
       c.bytes = w.bytes;
       c.ops.push(...w.ops);
+      c.container = w.expect;
       c.name = "trace.dat.gz";
     }
     if (rng.chance(0.5)) c.commands.push(heavy(false));
@@ -217,12 +221,17 @@ function fill(cmd: string[], input: string, out: string): string[] {
   return cmd.map((a) => a === "{input}" ? input : a === "{out}" ? out : a);
 }
 
-async function runOne(cmd: string[], input: string, work: string, inner: string[] = []) {
+async function runOne(cmd: string[], input: string, work: string, c?: Case) {
   const out = `${work}/out-${crypto.randomUUID().slice(0, 8)}`;
   const args = fill(cmd, input, out);
   const run = await runKmem(args, limits);
   await Deno.remove(out, { recursive: true }).catch(() => {});
-  return { args, run, cls: classify(cmd[0]!, input, run, limits.rssLimitBytes, inner) };
+  const inner = [...(c?.files?.keys() ?? [])];
+  return {
+    args,
+    run,
+    cls: classify(cmd[0]!, input, run, limits.rssLimitBytes, inner, c?.container),
+  };
 }
 
 /** Line-wise delta debugging of a text case while the run keeps its signature. */
@@ -239,7 +248,7 @@ async function minimise(c: Case, cmd: string[], signature: string, work: string)
       if (candidate.length === body.length) continue;
       runs++;
       const input = await writeInput(c, dir, joinLines([...c.lines.header, ...candidate]));
-      const r = await runOne(cmd, input, work);
+      const r = await runOne(cmd, input, work, c);
       if (r.cls.signature === signature) {
         body = candidate;
         n = Math.max(n - 1, 2);
@@ -337,7 +346,7 @@ async function main(): Promise<number> {
       const input = await writeInput(c, `${work}/case`);
       for (const cmd of c.commands) {
         if (performance.now() >= deadline) break;
-        const { args, run, cls } = await runOne(cmd, input, work, [...(c.files?.keys() ?? [])]);
+        const { args, run, cls } = await runOne(cmd, input, work, c);
         runs++;
         counts.set(cls.outcome, counts.get(cls.outcome)! + 1);
         if (cls.outcome === "ok" || cls.outcome === "clean-error") continue;
@@ -423,7 +432,7 @@ async function oneCase(caseSeed: number, seeds: Seeds, work: string): Promise<nu
   console.log(`case ${caseSeed}: ${c.kind} from ${c.seedName}: ${c.ops.join("; ")}`);
   let failed = 0;
   for (const [i, cmd] of c.commands.entries()) {
-    const { args, run, cls } = await runOne(cmd, input, work, [...(c.files?.keys() ?? [])]);
+    const { args, run, cls } = await runOne(cmd, input, work, c);
     if (cls.outcome !== "ok" && cls.outcome !== "clean-error") failed++;
     const dir = await save(c, args, input, run, cls, 0, i + 1);
     console.log(`${cls.outcome}: ${cmd[0]}: ${cls.detail.slice(0, 200)} → ${dir}`);
