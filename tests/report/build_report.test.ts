@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import process from "node:process";
 import Papa from "papaparse";
 import { buildReport } from "../../lib/report/build_report.ts";
 import { KmemMetrics } from "../../lib/metrics/kmem_metrics.ts";
@@ -18,18 +19,22 @@ function csvRows(files: Map<string, string | Uint8Array>, name: string): string[
 
 // One fixture for the whole file: it reads the real 165 MB trace text.
 const input = await buildFixtureInput();
+// CPU time, not wall time: on a loaded machine other processes stretch the wall clock.
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const { files } = await buildReport(input);
+const cpu = process.cpuUsage(cpu0);
 const buildMs = performance.now() - t0;
+const buildCpuMs = (cpu.user + cpu.system) / 1000;
 
 Deno.test("report of the real 1.07M-event capture is built in a few seconds, index.html < 5 MB", () => {
   console.log(
-    `buildReport: ${buildMs.toFixed(0)} ms, index.html ${
+    `buildReport: ${buildMs.toFixed(0)} ms (CPU ${buildCpuMs.toFixed(0)} ms), index.html ${
       (text(files, "index.html").length / MB).toFixed(2)
     } MB, ${files.size} files`,
   );
   assert.equal(input.summary.events, 1_065_358); // entries-in-buffer of the trace header
-  assert.ok(buildMs < 5000, `${buildMs} ms`);
+  assert.ok(buildCpuMs < 5000, `${buildCpuMs} ms of CPU`);
   assert.ok(new TextEncoder().encode(text(files, "index.html")).length < 5 * MB);
 });
 
