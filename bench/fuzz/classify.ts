@@ -41,8 +41,8 @@ export const OUTCOMES: readonly Outcome[] = [
 /** What a class means, for the summary. */
 export const OUTCOME_TEXT: Record<Outcome, string> = {
   "ok": "exit 0",
-  "clean-error": "exit 2, message names the file and a line or byte offset",
-  "error-no-position": "exit 2, but the message names no file, or no line/offset",
+  "clean-error": "exit 2 (or 3), message names the file and a line or byte offset",
+  "error-no-position": "exit 2 (or 3), but the message names no file, or no line/offset",
   "internal-error": "kmem: internal error (exit 1)",
   "crash": "stack trace, signal, or an exit code kmem does not use",
   "hang": "killed at the timeout",
@@ -97,12 +97,15 @@ export function classify(
   }
   if (run.code === null) return out("crash", `signal ${run.signal}`);
   if (run.code === 1 && /^kmem: internal error/m.test(stderr)) return out("internal-error");
-  if (run.code !== 0 && run.code !== 2) return out("crash", `exit ${run.code}: ${first}`);
+  // README exit codes: 2 bad input, 3 an impossible machine (both must name the file).
+  if (run.code !== 0 && run.code !== 2 && run.code !== 3) {
+    return out("crash", `exit ${run.code}: ${first}`);
+  }
   if (container === "corrupt" && run.code === 0) {
     return out("accepted-corrupt", "damaged container read without an error");
   }
   if (
-    container === "valid" && run.code === 2 &&
+    container === "valid" && run.code !== 0 &&
     /gzip|zstd|compress|unknown format|frame/i.test(first)
   ) return out("rejected-valid");
   if (hasControlBytes(run.stdout) || hasControlBytes(run.stderr)) {
@@ -111,7 +114,7 @@ export function classify(
       `control bytes in ${hasControlBytes(run.stdout) ? "stdout" : "stderr"}`,
     );
   }
-  if (run.code === 2) {
+  if (run.code !== 0) {
     const named = [input, ...innerNames].some((n) => namesFileAndPosition(first, n));
     return named ? out("clean-error") : out("error-no-position");
   }
