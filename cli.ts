@@ -8,7 +8,6 @@
 // Full npm: specifier (version as in deno.json): runnable from any directory.
 // deno-lint-ignore no-import-prefix
 import { Command, CommanderError, Option } from "npm:commander@14.0.3";
-import { gzipSync } from "node:zlib";
 import { CallRowWriter } from "./lib/calls/call_rows.ts";
 import {
   addCaptureOptions,
@@ -260,16 +259,9 @@ function kmemProgram(io: CliOutput): Command {
     const r = await captureBundle({
       ...captureOptionsOf(command, f),
       onProgress: (m) => io.stderr(m + "\n"),
+      outputDir: f.output,
+      gzip: f.gzip ?? false,
     });
-    const trace = r.files.get("trace.txt");
-    if (f.gzip && trace !== undefined) {
-      r.files.delete("trace.txt");
-      r.files.set(
-        "trace.txt.gz",
-        gzipSync(typeof trace === "string" ? encoder.encode(trace) : trace),
-      );
-    }
-    await writeFiles(f.output, r.files);
     for (const n of r.notes) io.stderr(`note: ${n}\n`);
     io.stderr(
       `${f.output}: ${r.stats.seconds.toFixed(2)} s recorded, ${r.stats.lostEvents} events lost\n`,

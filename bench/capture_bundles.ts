@@ -8,7 +8,6 @@
  * @module
  */
 
-import { gzipSync } from "node:zlib";
 import { captureBundle } from "../lib/capture/tracefs_capture.ts";
 
 /** Workloads: a short shell command each (≈1–2 s on a 2-CPU VM). */
@@ -55,22 +54,14 @@ if (import.meta.main) {
   for (const name of names) {
     const command = WORKLOADS[name];
     if (!command) throw new Error(`unknown workload ${name}`);
+    const dir = `${out}/${name}`;
     const r = await captureBundle({
       command,
       traceDat: !noDat,
+      outputDir: dir,
+      gzip,
       onProgress: (m) => console.error(`${name}: ${m}`),
     });
-    const dir = `${out}/${name}`;
-    Deno.mkdirSync(dir, { recursive: true });
-    for (const [f, data] of r.files) {
-      if (f === "trace.txt" && gzip) {
-        Deno.writeFileSync(
-          `${dir}/trace.txt.gz`,
-          gzipSync(new TextEncoder().encode(data as string), { level: 9 }),
-        );
-      } else if (typeof data === "string") Deno.writeTextFileSync(`${dir}/${f}`, data);
-      else Deno.writeFileSync(`${dir}/${f}`, data);
-    }
     console.error(
       `${name}: ${r.stats.seconds.toFixed(2)} s, entries ${
         r.stats.perCpu.map((c) => c.entries).join("+")

@@ -3,7 +3,10 @@
  * with the kmem/vmscan/compaction/vmalloc events, /proc snapshots read just before tracing is
  * switched on and just after it is switched off, the trace text, a trace.dat (when trace-cmd is
  * installed), the per-CPU ring-buffer stats and the kernel release — exactly the layout of
- * ../shared/traces/mixed. The bundle is returned as a file map; the CLI writes it.
+ * ../shared/traces/mixed. With `outputDir` every file is written as soon as it exists (the trace
+ * streamed from tracefs in chunks, never held in memory), so a capture of any length that the
+ * ring buffer holds is saved, and a failure still leaves what was recorded on disk; without it
+ * the bundle is returned as a file map (small captures: tests, the library).
  *
  * The instance (`instances/kmemreplay-<pid>`) is private, so a running `trace-cmd record` or
  * another user of the top-level buffer is not disturbed, and it is always removed: on success,
@@ -23,6 +26,7 @@ import { readHeld } from "./read_held.ts";
 import { KpageflagsPair, type KpageflagsPairStats } from "./kpageflags_pair.ts";
 import { SlabShrinker } from "./slab_shrinker.ts";
 import { SlabSysfsReader } from "./slab_sysfs_reader.ts";
+import { BundleWriter } from "./bundle_writer.ts";
 
 /** The tracefs mount points tried, in order (kernel ≥4.1, then the debugfs location). */
 export const TRACEFS_DIRS = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] as const;
@@ -96,6 +100,14 @@ export interface CaptureOptions {
   kpageflags?: boolean;
   /** Progress messages (default: none). */
   onProgress?: (message: string) => void;
+  /**
+   * Write the bundle here while capturing (created when missing) instead of returning it in
+   * {@linkcode CaptureResult.files}, which then stays empty: snapshots are written as soon as
+   * they are read, the trace text is streamed from tracefs, trace.dat is extracted into it.
+   */
+  outputDir?: string;
+  /** Write `trace.txt.gz` instead of `trace.txt` (default false). */
+  gzip?: boolean;
 }
 
 /** What {@linkcode captureBundle} measured. */
@@ -124,6 +136,8 @@ export interface CaptureResult {
   stats: CaptureStats;
   /** Things the user should know (missing event systems, lost events, no trace-cmd …). */
   notes: string[];
+  /** Names of the files written to the bundle directory, in the order they were written. */
+  written: string[];
 }
 
 const DEFAULT_SECONDS = 5;
@@ -197,6 +211,12 @@ function eventPaths(events: readonly string[]): string[] {
   return events.map((e) => e.trim()).filter((e) => e !== "").map((e) => e.replace(":", "/"));
 }
 
+/** Writes the snapshots read so far and forgets them (they are on disk now). */
+async function flush(files: Map<string, string | Uint8Array>, writer: BundleWriter) {
+  for (const [name, data] of files) await writer.put(name, data);
+  files.clear();
+}
+
 async function which(cmd: string): Promise<string | null> {
   for (const d of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
     try {
@@ -223,6 +243,57 @@ async function which(cmd: string): Promise<string | null> {
  * ```
  */
 export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureResult> {
+  if (opts.outputDir !== undefined) {
+    return await captureTo(await BundleWriter.create(opts.outputDir), opts, true);
+  }
+  const tmp = await Deno.makeTempDir({ prefix: "kmemreplay-capture-" });
+  try {
+    const r = await captureTo(await BundleWriter.create(tmp), opts, false);
+    for (const name of r.written) {
+      const binary = name === "trace.dat" || name.endsWith(".kpageflags") || name.endsWith(".gz");
+      r.files.set(
+        name,
+        binary ? await Deno.readFile(`${tmp}/${name}`) : await Deno.readTextFile(`${tmp}/${name}`),
+      );
+    }
+    return r;
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * What a failed capture says: the cause, what the bundle directory keeps and what to do.
+ * Only a user-chosen directory is named (a temporary one is removed).
+ */
+function failureMessage(cause: unknown, w: BundleWriter, keep: boolean): string {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  if (!keep) return why;
+  const saved = w.written.length > 0 ? w.written.join(", ") : "nothing";
+  const hasTrace = w.written.some((n) => n.startsWith("trace."));
+  const hasAfter = w.written.some((n) => n.startsWith("after."));
+  const todo = /No space left|os error 28/.test(why)
+    ? "free disk space (or choose another -o) and capture again"
+    : !hasTrace && hasAfter
+    ? "fix the cause and capture again (replay, validate and report need a trace)"
+    : "fix the cause and capture again";
+  return `${why}. ${w.dir} keeps what was saved: ${saved}; ${todo}`;
+}
+
+async function captureTo(
+  writer: BundleWriter,
+  opts: CaptureOptions,
+  keepOnError: boolean,
+): Promise<CaptureResult> {
+  try {
+    return await captureSteps(writer, opts);
+  } catch (e) {
+    if (!keepOnError || (e instanceof CaptureError && writer.written.length === 0)) throw e;
+    throw new CaptureError(failureMessage(e, writer, keepOnError));
+  }
+}
+
+async function captureSteps(writer: BundleWriter, opts: CaptureOptions): Promise<CaptureResult> {
   const progress = opts.onProgress ?? (() => {});
   const root = await locateTracefs(opts.tracefsDir);
   const instance = opts.instanceName ?? `kmemreplay-${Deno.pid}`;
@@ -368,6 +439,9 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
     progress(`tracing ${enabled.join(",")} in ${dir}`);
     tracingOn.writeSync(new TextEncoder().encode("1"));
     const t0 = performance.now();
+    // Written while tracing: the page cache and inodes they take are in the trace, not in the
+    // untraced windows around it.
+    await flush(files, writer);
     let exitCode: number | null = null;
     if (opts.command && opts.command.length > 0) {
       const [cmd, ...args] = opts.command;
@@ -398,11 +472,12 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
     await readSnapshots(procDir, held, "after", files, notes, shrunk);
     kpageflags?.read("after");
     closeHeld();
+    await flush(files, writer);
     let kpageflagsStats: KpageflagsPairStats | null = null;
     if (kpageflags) {
       const k = kpageflags.finish();
-      files.set("before.kpageflags", k.before);
-      files.set("after.kpageflags", k.after);
+      await writer.put("before.kpageflags", k.before);
+      await writer.put("after.kpageflags", k.after);
       kpageflagsStats = k.stats;
       progress(
         `kpageflags: ${k.stats.pfns} pfns read in ${k.stats.beforeReadMs.toFixed(0)} ms before, ` +
@@ -412,8 +487,6 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
     }
     progress(`tracing off after ${seconds.toFixed(2)} s; saving`);
 
-    // The text first: trace-cmd extract consumes the buffer.
-    files.set("trace.txt", await Deno.readTextFile(`${dir}/trace`));
     const perCpu: CpuBufferStats[] = [];
     const statTexts: string[] = [];
     const cpuDirs = [...Deno.readDirSync(`${dir}/per_cpu`)]
@@ -424,12 +497,25 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
       statTexts.push(`== ${c}\n${text}`);
       perCpu.push(parseCpuBufferStats(Number(c.slice(3)), text));
     }
-    files.set("stats", statTexts.join(""));
-    files.set("uname", `${Deno.osRelease()}\n`);
+    await writer.put("stats", statTexts.join(""));
+    await writer.put("uname", `${Deno.osRelease()}\n`);
     const lost = perCpu.reduce((s, c) => s + c.overrun + c.droppedEvents, 0);
     if (lost > 0) {
       notes.push(
         `${lost} events lost in the ring buffer (overrun/dropped); record shorter or raise --buffer-kb`,
+      );
+    }
+    // The text first: trace-cmd extract consumes the buffer. A failed text still lets
+    // trace.dat save the events; the failure is reported after.
+    const failures: string[] = [];
+    const entries = perCpu.reduce((s, c) => s + c.entries, 0);
+    progress(`saving ${entries} events as text`);
+    try {
+      const bytes = await writer.stream("trace.txt", `${dir}/trace`, opts.gzip ?? false);
+      progress(`trace text: ${bytes} bytes`);
+    } catch (e) {
+      failures.push(
+        `writing ${writer.dir}/trace.txt${opts.gzip ? ".gz" : ""} failed: ${(e as Error).message}`,
       );
     }
     let traceDat = false;
@@ -437,28 +523,24 @@ export async function captureBundle(opts: CaptureOptions = {}): Promise<CaptureR
       const tc = await which("trace-cmd");
       if (tc === null) notes.push("trace-cmd not installed: no trace.dat (trace.txt only)");
       else {
-        const tmp = await Deno.makeTempFile({ prefix: "kmemreplay-", suffix: ".dat" });
-        try {
-          const out = await new Deno.Command(tc, {
-            args: ["extract", "-B", instance, "-o", tmp],
-            stdout: "null",
-            stderr: "piped",
-          }).output();
-          if (out.success) {
-            files.set("trace.dat", await Deno.readFile(tmp));
-            traceDat = true;
-          } else {
-            notes.push(
-              `trace-cmd extract failed: ${new TextDecoder().decode(out.stderr).trim()}`,
-            );
-          }
-        } finally {
-          await Deno.remove(tmp).catch(() => {});
+        const out = await new Deno.Command(tc, {
+          args: ["extract", "-B", instance, "-o", `${writer.dir}/trace.dat`],
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        if (out.success) {
+          writer.written.push("trace.dat");
+          traceDat = true;
+        } else {
+          const msg = `trace-cmd extract failed: ${new TextDecoder().decode(out.stderr).trim()}`;
+          (failures.length > 0 ? failures : notes).push(msg);
         }
       }
     }
+    if (failures.length > 0) throw new CaptureError(failures.join("; "));
     return {
-      files,
+      written: writer.written,
+      files: new Map(),
       stats: {
         tracefsDir: root,
         instance,

@@ -222,6 +222,113 @@ Deno.test({
   },
 });
 
+/** Event lines of a trace text on disk (gzip or not), counted by grep: no `#` header, no LOST. */
+async function grepEventLines(path: string): Promise<number> {
+  const out = await new Deno.Command("sh", {
+    args: ["-c", `zcat -f '${path}' | grep -v '^#' | grep -vc 'LOST [0-9]* EVENTS'`],
+    stdout: "piped",
+  }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim());
+}
+
+/** Σ `entries:` over the per-CPU sections of a bundle's `stats` file. */
+function statsEntries(statsText: string): number {
+  return [...statsText.matchAll(/^entries:\s*(\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
+}
+
+Deno.test({
+  name: "capture: with outputDir every file is written to disk as it is made; the streamed " +
+    "trace.txt.gz has one line per ring-buffer entry",
+  ignore: why !== null,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kmem-capture-test-" });
+    try {
+      const r = await captureBundle({
+        command: ["sh", "-c", "i=0; while [ $i -lt 100 ]; do /bin/true; i=$((i+1)); done"],
+        outputDir: dir,
+        gzip: true,
+        kpageflags: false,
+        shrinkSlabs: false,
+      });
+      assert.equal(r.files.size, 0);
+      const onDisk = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      assert.deepEqual([...r.written].sort(), onDisk);
+      for (const f of SNAPSHOT_FILES) {
+        assert.ok(onDisk.includes(`before.${f}`) && onDisk.includes(`after.${f}`), f);
+      }
+      assert.ok(onDisk.includes("trace.txt.gz") && !onDisk.includes("trace.txt"));
+      // Before-snapshots are written first (while tracing), the trace after stats.
+      assert.ok(r.written.indexOf("before.buddyinfo") < r.written.indexOf("stats"));
+      assert.ok(r.written.indexOf("stats") < r.written.indexOf("trace.txt.gz"));
+      const stats = Deno.readTextFileSync(`${dir}/stats`);
+      const entries = statsEntries(stats);
+      assert.equal(entries, r.stats.perCpu.reduce((s, c) => s + c.entries, 0));
+      assert.ok(entries > 1000, `${entries} entries`);
+      // Lost events (a loaded machine may overrun) are not entries and not event lines.
+      assert.equal(await grepEventLines(`${dir}/trace.txt.gz`), entries);
+      if (r.stats.traceDat) {
+        const dat = await importTrace((await Deno.open(`${dir}/trace.dat`)).readable, () => {});
+        const txt = await importTrace(
+          (await Deno.open(`${dir}/trace.txt.gz`)).readable,
+          () => {},
+        );
+        assert.equal(dat.events.total, txt.events.total);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "capture: a trace that cannot be written still leaves the snapshots, stats and " +
+    "trace.dat, and the message names the file, what was saved and what to do",
+  ignore: why !== null,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kmem-capture-test-" });
+    try {
+      Deno.mkdirSync(`${dir}/trace.txt`); // a directory where the trace text goes: EISDIR
+      const instanceName = `kmemreplay-fail-${Deno.pid}`;
+      let message = "";
+      await assert.rejects(
+        () =>
+          captureBundle({
+            command: ["/bin/true"],
+            outputDir: dir,
+            instanceName,
+            kpageflags: false,
+            shrinkSlabs: false,
+            bufferKb: 4096,
+          }),
+        (e: unknown) => {
+          message = String((e as Error).message);
+          return e instanceof CaptureError;
+        },
+      );
+      assert.match(message, new RegExp(`writing ${dir}/trace.txt failed`));
+      assert.match(message, new RegExp(`${dir} keeps what was saved: before\\.`));
+      assert.match(message, /capture again/);
+      const onDisk = [...Deno.readDirSync(dir)].map((e) => e.name);
+      for (const f of SNAPSHOT_FILES) {
+        assert.ok(onDisk.includes(`before.${f}`) && onDisk.includes(`after.${f}`), f);
+      }
+      assert.ok(onDisk.includes("stats") && onDisk.includes("uname"));
+      if (message.includes("trace.dat")) {
+        // trace-cmd saved the recorded events in the other format.
+        const dat = await importTrace((await Deno.open(`${dir}/trace.dat`)).readable, () => {});
+        assert.equal(dat.format, "trace.dat");
+        assert.equal(dat.events.total, statsEntries(Deno.readTextFileSync(`${dir}/stats`)));
+      }
+      const root = await locateTracefs();
+      assert.ok(![...Deno.readDirSync(`${root}/instances`)].some((e) => e.name === instanceName));
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test({
   name: "capture: a command that cannot start is a CaptureError and the instance is removed",
   ignore: why !== null,
