@@ -60,7 +60,9 @@ export class BundleWriter {
     const buf = new Uint8Array(STREAM_CHUNK_BYTES);
     // gzip: chunks go through a CompressionStream whose output is piped to the file.
     const gz = gzip ? new CompressionStream("gzip") : null;
-    const sink = gz ? gz.writable.getWriter() : out.writable.getWriter();
+    const sink: WritableStreamDefaultWriter<Uint8Array> = gz
+      ? gz.writable.getWriter() as WritableStreamDefaultWriter<Uint8Array>
+      : out.writable.getWriter();
     const piped = gz ? gz.readable.pipeTo(out.writable) : null;
     try {
       for (;;) {
