@@ -54,8 +54,8 @@ export class CaptureError extends Error {
 /** Ctrl-C (SIGINT) stopped the capture; the tracefs instance has been removed. */
 export class CaptureInterrupted extends CaptureError {
   override name = "CaptureInterrupted";
-  constructor() {
-    super("interrupted; tracefs instance removed");
+  constructor(message = "interrupted; tracefs instance removed") {
+    super(message);
   }
 }
 
@@ -289,6 +289,10 @@ async function captureTo(
     return await captureSteps(writer, opts);
   } catch (e) {
     if (!keepOnError || (e instanceof CaptureError && writer.written.length === 0)) throw e;
+    // Ctrl-C keeps its exit status (130); the message still says what the directory holds.
+    if (e instanceof CaptureInterrupted) {
+      throw new CaptureInterrupted(failureMessage(e, writer, keepOnError));
+    }
     throw new CaptureError(failureMessage(e, writer, keepOnError));
   }
 }
