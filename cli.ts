@@ -70,6 +70,7 @@ const DEMO_BUNDLE = new URL("./traces/demo/", import.meta.url).pathname;
 
 /** Resolves the trace argument, reads `--machine`, chooses the machine and replays. */
 async function runReplay(
+  io: CliOutput,
   trace: string,
   flags: ReplayFlags,
   extra: Pick<ReplayTraceOptions, "slab" | "metrics"> = {},
@@ -86,12 +87,23 @@ async function runReplay(
     slubMinOrder: flags.slubMinOrder,
     ...extra,
   }, (consume) => readWithProgress(input, consume));
+  warn(io, result.import.warnings);
   return { r: result, notes, input, snapshots };
 }
 
+/** Import warnings (e.g. many malformed lines) on stderr, before any result. */
+function warn(io: CliOutput, warnings: readonly string[]): void {
+  for (const w of warnings) io.stderr(`kmem: warning: ${w}\n`);
+}
+
 /** Replays with metrics, builds the report and writes every file; returns index.html's path. */
-async function writeReport(trace: string, outDir: string | undefined, flags: ReplayFlags) {
-  const { r, notes, input } = await runReplay(trace, flags, { metrics: true });
+async function writeReport(
+  io: CliOutput,
+  trace: string,
+  outDir: string | undefined,
+  flags: ReplayFlags,
+) {
+  const { r, notes, input } = await runReplay(io, trace, flags, { metrics: true });
   const dir = outDir ?? defaultReportDir(input.path, input.bundle?.dir ?? null);
   const { files } = await buildReplayReport(r, {
     traceName: input.bundle?.dir ?? input.displayName,
@@ -143,6 +155,7 @@ function kmemProgram(io: CliOutput): Command {
         input,
         (bytes) => importTrace(bytes, () => {}, importOptionsOf(flags, input.displayName)),
       );
+      warn(io, s.warnings);
       print(flags.json ? JSON.stringify(s, null, 2) : formatStats(s));
     });
 
@@ -169,6 +182,7 @@ function kmemProgram(io: CliOutput): Command {
             ...importOptionsOf(flags, input.displayName),
           }),
       );
+      warn(io, s.warnings);
       io.stderr(
         `${s.calls.total} calls from ${s.events.total} events (${s.format}) → ${
           out === "-" ? "stdout" : out
@@ -182,7 +196,7 @@ function kmemProgram(io: CliOutput): Command {
       .description("replay a trace against the emulated page allocator (and slab layer)")
       .argument("<trace>", "trace file, bundle directory (trace + before/after snapshots), or -"),
   ).action(async (trace: string, flags: ReplayFlags) => {
-    const { r, notes } = await runReplay(trace, flags);
+    const { r, notes } = await runReplay(io, trace, flags);
     print(flags.json ? JSON.stringify(replayJson(r), null, 2) : formatReplay(r, notes));
   });
 
@@ -202,7 +216,7 @@ function kmemProgram(io: CliOutput): Command {
     trace: string,
     flags: ReplayFlags & { sort: SlabSortKey; caller?: boolean; cache?: boolean; lines: number },
   ) => {
-    const { r } = await runReplay(trace, flags, { slab: true });
+    const { r } = await runReplay(io, trace, flags, { slab: true });
     const s = r.slab!;
     const byCache = (flags.cache ?? false) && !flags.caller;
     print(
@@ -219,7 +233,7 @@ function kmemProgram(io: CliOutput): Command {
       .argument("<trace>", "trace file, bundle directory, or -")
       .option("-o, --output <dir>", "output directory (default reports/<trace-name>/)"),
   ).action(async (trace: string, flags: ReplayFlags & { output?: string }) => {
-    print(await writeReport(trace, flags.output, flags));
+    print(await writeReport(io, trace, flags.output, flags));
   });
 
   program
@@ -230,7 +244,7 @@ function kmemProgram(io: CliOutput): Command {
     .option("-o, --output <dir>", "output directory", "reports/demo")
     .action(async (flags: { output: string }) => {
       const defaults = { mode: "faithful", mobilityGrouping: true, pcp: true } as const;
-      print(`report written: ${await writeReport(DEMO_BUNDLE, flags.output, defaults)}`);
+      print(`report written: ${await writeReport(io, DEMO_BUNDLE, flags.output, defaults)}`);
     });
 
   addReplayOptions(
@@ -239,7 +253,7 @@ function kmemProgram(io: CliOutput): Command {
       .description("replay a bundle and compare with its after-snapshots, with the error budget")
       .argument("<bundle-dir>", "capture bundle (trace + before.* / after.* snapshots)"),
   ).action(async (dir: string, flags: ReplayFlags) => {
-    const { r, input, snapshots } = await runReplay(dir, flags, { slab: true });
+    const { r, input, snapshots } = await runReplay(io, dir, flags, { slab: true });
     if (!input.bundle) throw new InputError(`${dir}: kmem validate needs a bundle directory`);
     if (!snapshots.after.buddyinfo && !snapshots.after.zoneinfo) {
       throw new InputError(`${dir}: no after.buddyinfo / after.zoneinfo to compare with`);

@@ -9,6 +9,7 @@
 import { CallBatch } from "./call_batch.ts";
 import { CALL_NAMES } from "./call_kind.ts";
 import { CallStream, type CallStreamStats } from "./call_stream.ts";
+import { inputVerdict } from "./input_verdict.ts";
 import type { Diagnostic } from "../trace/diagnostics.ts";
 import { TraceSyntaxError } from "../trace/diagnostics.ts";
 import type { EventBatch } from "../trace/event_batch.ts";
@@ -70,6 +71,8 @@ export interface ImportSummary {
     late: number;
   };
   diagnostics: { counts: Record<string, number>; examples: Diagnostic[] };
+  /** Problems worth telling on stderr, e.g. a large share of malformed lines (see input_verdict). */
+  warnings: string[];
 }
 
 /**
@@ -143,7 +146,7 @@ export async function importTrace(
     calls.end();
     const st = reader.stats;
     const byKind = kindCounts((i) => st.byKind[i] ?? 0);
-    return {
+    return withVerdict({
       file,
       format,
       compression: opened.compression,
@@ -159,7 +162,8 @@ export async function importTrace(
       lost: { markers: st.lost.markers, events: st.lost.events },
       calls: callSummary(calls.stats),
       diagnostics: st.diagnostics.toJSON(),
-    };
+      warnings: [],
+    });
   }
 
   const parser = new TextTraceParser(toCalls, {
@@ -178,7 +182,7 @@ export async function importTrace(
   calls.end();
   const byKind = kindCounts((i) => parser.byKind[i] ?? 0);
   const first = parser.firstTsNs, last = parser.lastTsNs;
-  return {
+  return withVerdict({
     file,
     format: parser.format ?? format,
     compression: opened.compression,
@@ -194,7 +198,14 @@ export async function importTrace(
     lost: { markers: parser.lost.markers, events: parser.lost.events },
     calls: callSummary(calls.stats),
     diagnostics: parser.diagnostics.toJSON(),
-  };
+    warnings: [],
+  });
+}
+
+/** The summary with the verdict's warnings; throws when nothing was understood. */
+function withVerdict(s: ImportSummary): ImportSummary {
+  s.warnings.push(...inputVerdict(s));
+  return s;
 }
 
 /**
@@ -266,8 +277,7 @@ function join(parts: Uint8Array[], n: number): Uint8Array {
 
 function firstLine(head: Uint8Array): string {
   const text = new TextDecoder("utf-8", { fatal: false }).decode(head.subarray(0, 200));
-  // deno-lint-ignore no-control-regex
-  return text.split("\n")[0]!.replace(/[\x00-\x08\x0e-\x1f\x7f-\x9f]/g, "?");
+  return text.split("\n")[0]!;
 }
 
 export { CallBatch };

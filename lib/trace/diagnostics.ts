@@ -40,7 +40,7 @@ export class TraceSyntaxError extends SyntaxError {
     const line = where.line ?? 0;
     const text = where.text ?? "";
     const place = where.offset ? `${file}: byte offset ${line}` : `${file}:${line}`;
-    super(`${place}: ${message}${text ? `: ${truncate(text)}` : ""}`);
+    super(`${printable(place)}: ${printable(message)}${text ? `: ${truncate(text)}` : ""}`);
     this.name = "TraceSyntaxError";
     this.file = file;
     this.line = line;
@@ -67,7 +67,31 @@ export class InputError extends Error {
 }
 
 function truncate(s: string): string {
-  return s.length > 160 ? `${s.slice(0, 157)}...` : s;
+  return printable(s.length > 160 ? `${s.slice(0, 157)}...` : s);
+}
+
+/**
+ * Control characters (C0, DEL, C1), bidirectional overrides and line separators, which must not
+ * reach a terminal or a report raw from a trace.
+ */
+// deno-lint-ignore no-control-regex
+const UNPRINTABLE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/**
+ * `s` with control and bidi characters written as `\xNN` / `\u{NNNN}` escapes, for messages that
+ * quote input text.
+ *
+ * @example
+ * ```ts
+ * import { printable } from "./diagnostics.ts";
+ * printable("a\u0000b\u202e"); // "a\\x00b\\u{202e}"
+ * ```
+ */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u{${n.toString(16)}}`;
+  });
 }
 
 /**
@@ -89,7 +113,8 @@ export class DiagnosticLog {
     const n = (this.counts.get(code) ?? 0) + 1;
     this.counts.set(code, n);
     if (n <= this.maxExamplesPerCode) {
-      this.examples.push({ code, line, message: text ? `${message}: ${truncate(text)}` : message });
+      const m = printable(message);
+      this.examples.push({ code, line, message: text ? `${m}: ${truncate(text)}` : m });
     }
   }
 

@@ -316,19 +316,25 @@ export class FieldReader {
     const b = this.batch;
     if (end - at >= 2 && s[at] === ZERO && s[at + 1] === LOWER_X) {
       this.features.pfnHex ??= true;
-      if (end - at - 2 >= 16 && s[at + 2] === LOWER_F) {
-        b.pfn[i] = -1; // (unsigned long)-1
+      if (end - at - 2 > 16) return "pfn= beyond 64 bits";
+      if (end - at - 2 === 16 && allF(s, at + 2, end)) {
+        b.pfn[i] = -1; // (unsigned long)-1: no page
         return null;
       }
       const v = parseHex(s, at + 2, end);
       if (v < 0) return "bad pfn=";
+      if (v > Number.MAX_SAFE_INTEGER) return "pfn= out of range";
       b.pfn[i] = v;
       return null;
     }
     this.features.pfnHex ??= false;
+    if (s[at] === MINUS) return "negative pfn=";
     const v = parseDec(s, at, end);
     if (Number.isNaN(v)) return "bad pfn=";
-    b.pfn[i] = v > 0x7fff_ffff_ffff ? -1 : v;
+    // ≤ v5.13 prints (unsigned long)-1 in decimal; a pfn beyond 2^53 cannot be exact.
+    if (v === 2 ** 64 - 1) b.pfn[i] = -1;
+    else if (v > Number.MAX_SAFE_INTEGER) return "pfn= out of range";
+    else b.pfn[i] = v;
     return null;
   }
 
@@ -363,6 +369,12 @@ export class FieldReader {
     }
     return true;
   }
+}
+
+/** `s[from, end)` is all `f`: (unsigned long)-1 printed in hex. */
+function allF(s: Uint8Array, from: number, end: number): boolean {
+  for (let k = from; k < end; k++) if (s[k] !== LOWER_F) return false;
+  return true;
 }
 
 /** The canonical call site text: `func+0xoff` (size dropped), `0xaddr` (≤ v5.3), ` [mod]` kept. */

@@ -49,7 +49,23 @@ export interface Head {
   fieldsStart: number;
   flagsWidth: number;
   tgid: boolean;
+  /**
+   * Width of the irq-flags column the trace's header announces (the `|` run above it), or 0 when
+   * unknown: then any width from 1 to {@linkcode MAX_FLAGS_WIDTH} is accepted.
+   */
+  wantFlagsWidth: number;
 }
+
+/**
+ * Widest irq-flags column accepted without a header: 4 (≤ 5.12), 5 (migrate-disable, ≥ 5.13),
+ * 7 on PREEMPT_RT 6.1 (need-resched-lazy, preempt-lazy-depth); see kernel/trace/trace_output.c
+ * trace_print_lat_fmt.
+ */
+export const MAX_FLAGS_WIDTH = 8;
+/** More digits than this in a CPU or pid column is out of any range the kernel prints. */
+const MAX_ID_DIGITS = 9;
+/** Seconds of a timestamp: a u64 of nanoseconds is below 1.9e10 s (11 digits). */
+const MAX_SEC_DIGITS = 11;
 
 export function newHead(): Head {
   return {
@@ -63,6 +79,7 @@ export function newHead(): Head {
     fieldsStart: 0,
     flagsWidth: 0,
     tgid: false,
+    wantFlagsWidth: 0,
   };
 }
 
@@ -71,7 +88,7 @@ function scanTimestamp(b: Uint8Array, k: number, e: number, h: Head): number {
   let sec = 0;
   const s0 = k;
   while (k < e && isDigit(b[k]!)) sec = sec * 10 + (b[k++]! - 48);
-  if (k === s0 || k >= e || b[k] !== DOT) return -1;
+  if (k === s0 || k - s0 > MAX_SEC_DIGITS || k >= e || b[k] !== DOT) return -1;
   k++;
   let frac = 0;
   const f0 = k;
@@ -168,7 +185,8 @@ function scanCpu(b: Uint8Array, from: number, e: number, h: Head): number {
       let cpu = 0;
       while (k < e && isDigit(b[k]!)) cpu = cpu * 10 + (b[k++]! - 48);
       if (k > open + 1 && k < e && b[k] === RBRACKET) {
-        h.cpu = cpu;
+        // An over-long number is kept finite; the parser rejects it as out of range.
+        h.cpu = k - open - 1 > MAX_ID_DIGITS ? 0x7fff_ffff : cpu;
         h.commStart = open - 1; // the space before `[`
         return k;
       }
@@ -207,6 +225,7 @@ export function scanFtraceHead(
   const pidEnd = k;
   while (k > from && isDigit(b[k - 1]!)) k--;
   if (k === pidEnd || k - 1 < from || b[k - 1] !== MINUS) return false;
+  if (pidEnd - k > MAX_ID_DIGITS) return false;
   let pid = 0;
   for (let j = k; j < pidEnd; j++) pid = pid * 10 + (b[j]! - 48);
   const commEnd = k - 1;
@@ -219,7 +238,9 @@ export function scanFtraceHead(
   if (after < 0) {
     let sp = t;
     while (sp < e && b[sp] !== SPACE) sp++;
-    if (sp >= e || sp - t < 4 || sp - t > 5) return false;
+    const w = sp - t;
+    const want = h.wantFlagsWidth;
+    if (sp >= e || (want > 0 ? w !== want : w < 1 || w > MAX_FLAGS_WIDTH)) return false;
     h.flagsWidth = sp - t;
     t = skipSpaces(b, sp, e);
     after = scanTimestamp(b, t, e, h);
@@ -248,7 +269,8 @@ export function scanPerfHead(
   let k = h.commStart + 1;
   while (k > s && b[k - 1] === SPACE) k--;
   const idEnd = k;
-  while (k > s && (isDigit(b[k - 1]!) || b[k - 1] === SLASH)) k--;
+  // perf prints a thread it has no record of as pid -1 (`:-1    -1 [001] …`).
+  while (k > s && (isDigit(b[k - 1]!) || b[k - 1] === SLASH || b[k - 1] === MINUS)) k--;
   if (k === idEnd || k - 1 < s || b[k - 1] !== SPACE) return false;
   // `pid/tid`: the tid is the thread that ran; tracefs shows the same value.
   let tidAt = k;
@@ -258,8 +280,19 @@ export function scanPerfHead(
       break;
     }
   }
+  let neg = false;
+  if (tidAt < idEnd && b[tidAt] === MINUS) {
+    neg = true;
+    tidAt++;
+  }
+  if (tidAt >= idEnd || idEnd - tidAt > MAX_ID_DIGITS) return false;
   let pid = 0;
-  for (let j = tidAt; j < idEnd; j++) pid = pid * 10 + (b[j]! - 48);
+  for (let j = tidAt; j < idEnd; j++) {
+    const c = b[j]!;
+    if (!isDigit(c)) return false;
+    pid = pid * 10 + (c - 48);
+  }
+  if (neg) pid = -pid;
   let commEnd = k;
   while (commEnd > s && b[commEnd - 1] === SPACE) commEnd--;
   const commStart = skipSpaces(b, s, e);

@@ -29,7 +29,7 @@ export interface TraceFeatures {
   nodeEvents: boolean;
   /** TGID column in tracefs output. */
   tgidColumn: boolean;
-  /** Width of the irq-flags column (4, 5) or 0 when absent. */
+  /** Width of the irq-flags column (4, 5, 7 on PREEMPT_RT 6.1) or 0 when absent. */
   flagsWidth: number | null;
   /** trace-cmd `instance:` prefix seen. */
   instancePrefix: string | null;

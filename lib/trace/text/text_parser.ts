@@ -2,8 +2,8 @@
  * Parser for the three text forms of kmem traces:
  *
  * - `tracefs`: the tracefs `trace` file and `trace_pipe` (with or without the `#` header, with or
- *   without the TGID column, 4- or 5-character irq-flag columns or none, `CPU:N [LOST M EVENTS]`,
- *   `##### CPU N buffer started ####`),
+ *   without the TGID column, irq-flag columns of 1–8 characters (4, 5, 7 on PREEMPT_RT) or none,
+ *   `CPU:N [LOST M EVENTS]`, `##### CPU N buffer started ####`),
  * - `trace-cmd`: `trace-cmd report` output (`cpus=N` / `version = 6` header, optional `instance:`
  *   prefix column, `(call_site+off)` decoration, `CPU:N [M EVENTS DROPPED]`),
  * - `perf-script`: `perf script` output (`comm pid [cpu] ts: kmem:event: fields`).
@@ -46,6 +46,7 @@ import { readEventFields } from "./text_fields.ts";
 // in the hot scanning loops (measured ~10 % of parse time).
 const COLON = 58;
 const CR = 13;
+const DEL = 127;
 const HASH = 35;
 const LF = 10;
 const LPAREN = 40;
@@ -82,6 +83,19 @@ const BUFFER_STARTED = /^##### CPU (\d+) buffer started ####/;
 
 /** A line longer than this is not a trace line: it is counted once and skipped. */
 const MAX_LINE_BYTES = 1 << 20;
+/**
+ * CPU numbers are below this unless the header's `cpus=` says less: the largest NR_CPUS of any
+ * configuration (arch/x86/Kconfig NR_CPUS_RANGE_END with MAXSMP). Per-CPU tables are sized from
+ * the CPU numbers seen, so a number beyond it is rejected rather than allocated for.
+ */
+export const MAX_CPUS = 8192;
+/**
+ * A comm is at most TASK_COMM_LEN - 1 = 15 bytes (include/linux/sched.h); perf and trace-cmd may
+ * print longer thread names, so the bound is loose. It catches garbage glued to a line's start.
+ */
+const MAX_COMM_BYTES = 64;
+/** The `|` run above the irq-flags column in the tracefs header (`CPU#  |||||  TIMESTAMP`). */
+const FLAGS_HEADER = /CPU#\s+(\|+)\s+TIMESTAMP/;
 
 /** LF in every byte of a word, and the constants of the "word has a zero byte" test. */
 const LF_WORD = 0x0a0a0a0a;
@@ -327,11 +341,19 @@ export class TextTraceParser {
       if (c0 === HASH && e - s > 10 && buf[s + 1] === HASH) {
         const m = BUFFER_STARTED.exec(decode(buf, s, e));
         if (m) {
+          const cpu = this.#cpuOf(m[1]!);
+          if (cpu < 0) {
+            this.#malformed("cpu-out-of-range", this.#cpuRangeText(m[1]!), decode(buf, s, e));
+            return;
+          }
           // The CPU's ring buffer overwrote older events before this point.
           this.lost.markers++;
           this.lost.bufferStarts++;
-          this.#lostRow(Number(m[1]), -1);
+          this.#lostRow(cpu, -1);
         }
+      } else if (c0 === HASH && this.lines.parsed === 0 && e - s < 200) {
+        const m = FLAGS_HEADER.exec(decode(buf, s, e));
+        if (m) this.#head.wantFlagsWidth = m[1]!.length;
       }
       this.lines.comment++;
       return;
@@ -371,6 +393,14 @@ export class TextTraceParser {
       return;
     }
     const cpu = h.cpu, pid = h.pid, tsNs = h.tsNs;
+    if (cpu >= this.#cpuLimit()) {
+      this.#malformed(
+        "cpu-out-of-range",
+        this.#cpuRangeText(cpu === 0x7fff_ffff ? "of 10+ digits" : String(cpu)),
+        decode(buf, s, e),
+      );
+      return;
+    }
     if (fmt !== "perf-script" && this.features.flagsWidth === null) {
       this.features.flagsWidth = h.flagsWidth;
       this.features.tgidColumn = h.tgid;
@@ -389,11 +419,20 @@ export class TextTraceParser {
       const close = indexOfCloseParenSpace(buf, fieldsAt, e);
       if (close > 0) fieldsAt = close + 2;
     }
+    const comm = this.#comm(buf, h.commStart, h.commEnd);
+    if (comm < 0) {
+      this.#malformed(
+        "bad-comm",
+        `comm of more than ${MAX_COMM_BYTES} bytes or with control bytes`,
+        decode(buf, s, e),
+      );
+      return;
+    }
     const i = this.#emit(code, tsNs, cpu);
     const b = this.#batch;
     b.pid[i] = pid;
     b.source[i] = this.lines.total;
-    b.comm[i] = this.#comm(buf, h.commStart, h.commEnd);
+    b.comm[i] = comm;
     this.#reader.tokenize(buf, fieldsAt, e, code);
     const err = readEventFields(this.#reader, code as Ev, buf, e, i, fmt);
     if (err !== null) {
@@ -411,6 +450,23 @@ export class TextTraceParser {
     this.#lastTsByCpu[cpu] = tsNs;
   }
 
+  /** CPU numbers must be below this: the header's `cpus=`, else {@linkcode MAX_CPUS}. */
+  #cpuLimit(): number {
+    return this.headerCpus ?? MAX_CPUS;
+  }
+
+  /** The CPU number in `digits`, or -1 when it is out of range. */
+  #cpuOf(digits: string): number {
+    const cpu = digits.length > 9 ? Infinity : Number(digits);
+    return cpu < this.#cpuLimit() ? cpu : -1;
+  }
+
+  #cpuRangeText(cpu: string): string {
+    return this.headerCpus === null
+      ? `CPU ${cpu.slice(0, 24)} beyond the largest NR_CPUS (${MAX_CPUS})`
+      : `CPU ${cpu.slice(0, 24)} beyond the header's cpus=${this.headerCpus}`;
+  }
+
   #growCpus(cpu: number): void {
     if (cpu >= this.#cpuCounts.length) {
       const n = Math.max(cpu + 1, this.#cpuCounts.length * 2);
@@ -424,6 +480,7 @@ export class TextTraceParser {
     this.#maxCpu = cpu;
   }
 
+  /** The interned comm of `buf[s, e)`, or -1 when it cannot be one (too long, control bytes). */
   #comm(buf: Uint8Array, s: number, e: number): number {
     const len = e - s;
     const prev = this.#prevComm;
@@ -431,6 +488,11 @@ export class TextTraceParser {
       let k = 0;
       while (k < len && prev[k] === buf[s + k]) k++;
       if (k === len) return this.#commId;
+    }
+    if (len > MAX_COMM_BYTES) return -1;
+    for (let k = s; k < e; k++) {
+      const c = buf[k]!;
+      if (c < SPACE || c === DEL) return -1;
     }
     this.#commId = this.#comms.get(buf, s, e);
     if (len <= prev.length) {
@@ -462,16 +524,35 @@ export class TextTraceParser {
   #headerLine(line: string): boolean {
     let m = TRACEFS_LOST.exec(line) ?? TRACECMD_LOST.exec(line);
     if (m) {
+      const cpu = this.#cpuOf(m[1]!);
+      if (cpu < 0) {
+        this.#malformed("cpu-out-of-range", this.#cpuRangeText(m[1]!), line);
+        return true;
+      }
       const n = m[2] === undefined ? -1 : Number(m[2]);
+      if (n > Number.MAX_SAFE_INTEGER) {
+        // The sum of lost events is kept exact, so each count must be.
+        this.#malformed("lost-out-of-range", "lost-event count beyond 2^53", line);
+        return true;
+      }
       this.lost.markers++;
       if (n > 0) this.lost.events += n;
-      this.#lostRow(Number(m[1]), n);
+      this.#lostRow(cpu, n);
       this.lines.comment++;
       return true;
     }
     m = /^cpus=(\d+)\s*$/.exec(line);
     if (m) {
-      this.headerCpus = Number(m[1]);
+      const n = m[1]!.length > 9 ? Infinity : Number(m[1]);
+      if (n < 1 || n > MAX_CPUS) {
+        this.#malformed(
+          "cpu-out-of-range",
+          `cpus=${m[1]!.slice(0, 24)} not in 1..${MAX_CPUS}`,
+          line,
+        );
+        return true;
+      }
+      this.headerCpus = n;
       this.lines.comment++;
       return true;
     }
