@@ -9,6 +9,18 @@ import { MIGRATE_TYPE_NAMES, MIGRATE_TYPES, PAGEBLOCK_ORDER } from "../kernel/co
 
 /** Migratetype value marking a pageblock that is a hole / not online (no pages in the zone). */
 export const PAGEBLOCK_ABSENT = 255;
+/**
+ * Migratetype value marking a pageblock nobody measured: its type, or even whether it is present
+ * (a zone's span can be larger than its present memory, and zoneinfo does not say where).
+ */
+export const PAGEBLOCK_UNKNOWN = 254;
+/** A pageblock known to be present (a page of it was seen) whose type nobody measured. */
+export const PAGEBLOCK_PRESENT = 252;
+/** Difference maps: a pageblock known at the start and the end with the same type. */
+export const PAGEBLOCK_UNCHANGED = 253;
+
+/** Where a map's per-type pageblock counts come from. */
+export type PageblockCountSource = "pagetypeinfo" | "model";
 
 /** Snapshot of every pageblock of a zone (plain data, filled by the replay). *
  * @example
@@ -35,14 +47,46 @@ export interface PageblockMap {
   freePages: Uint32Array;
   /** Optional: pageblocks holding allocations of another migratetype (1) or not (0). */
   mixed?: Uint8Array;
+  /** Optional: 1 where `freePages` is measured (every page's state known), 0 where unknown. */
+  freeKnown?: Uint8Array;
+  /**
+   * Optional: pageblocks per migratetype of the whole zone at this moment, which the cells'
+   * known types are a located part of (difference maps: end minus start).
+   */
+  counts?: number[];
+  /** Where `counts` come from: the /proc snapshot, or the model (an estimate). */
+  countsSource?: PageblockCountSource;
+  /** Optional: the cells are the model's estimate (policy replays synthesise their layout). */
+  estimated?: boolean;
+  /** Optional: a difference map (cells: the end type where the block changed). */
+  difference?: boolean;
 }
 
 /** Counts over a map: per migratetype, how many blocks are empty (all free), full, partial. */
 export interface PageblockMapSummary {
-  perType: { migratetype: string; blocks: number; free: number; partial: number; full: number }[];
+  perType: {
+    migratetype: string;
+    /** The zone's count (the map's `counts` when given, else the located cells). */
+    blocks: number;
+    free: number;
+    partial: number;
+    full: number;
+    /** Cells drawn with this type at their real position. */
+    located?: number;
+    /** Located cells whose free pages are not known. */
+    freeUnknown?: number;
+  }[];
   absent: number;
   mixed: number;
   totalBlocks: number;
+  /** Cells known present whose type is unknown. */
+  presentUntyped?: number;
+  /** Cells whose type (or presence) is unknown, present ones included. */
+  unknown?: number;
+  /** Difference maps: cells known unchanged. */
+  unchanged?: number;
+  /** Where `blocks` come from when the map carries counts. */
+  countsSource?: PageblockCountSource;
 }
 
 /**
@@ -53,7 +97,8 @@ export interface PageblockMapSummary {
  * import { summarizePageblockMap } from "./pageblock_map.ts";
  * const s = summarizePageblockMap({ tsNs: 0, label: "end", node: 0, zone: "DMA", startPfn: 0,
  *   pageblockOrder: 9, migratetype: Uint8Array.of(0, 1, 1), freePages: Uint32Array.of(0, 512, 3) });
- * s.perType[1]; // { migratetype: "Movable", blocks: 2, free: 1, partial: 1, full: 0 }
+ * s.perType[1];
+ * // { migratetype: "Movable", blocks: 2, free: 1, partial: 1, full: 0, located: 2, freeUnknown: 0 }
  * ```
  */
 export function summarizePageblockMap(map: PageblockMap): PageblockMapSummary {
@@ -64,24 +109,46 @@ export function summarizePageblockMap(map: PageblockMap): PageblockMapSummary {
     free: 0,
     partial: 0,
     full: 0,
+    located: 0,
+    freeUnknown: 0,
   }));
   let absent = 0;
   let mixed = 0;
+  let unknown = 0;
+  let unchanged = 0;
+  let presentUntyped = 0;
   for (let i = 0; i < map.migratetype.length; i++) {
     const mt = map.migratetype[i]!;
+    if (mt === PAGEBLOCK_UNKNOWN || mt === PAGEBLOCK_PRESENT) unknown++;
+    else if (mt === PAGEBLOCK_UNCHANGED) unchanged++;
+    if (mt === PAGEBLOCK_PRESENT) presentUntyped++;
     if (mt >= MIGRATE_TYPES) {
-      absent++;
+      if (mt === PAGEBLOCK_ABSENT) absent++;
       continue;
     }
     const t = perType[mt]!;
-    t.blocks++;
+    t.located++;
+    if (map.mixed?.[i]) mixed++;
+    if (map.freeKnown && !map.freeKnown[i]) {
+      t.freeUnknown++;
+      continue;
+    }
     const free = map.freePages[i] ?? 0;
     if (free >= pagesPerBlock) t.free++;
     else if (free === 0) t.full++;
     else t.partial++;
-    if (map.mixed?.[i]) mixed++;
   }
-  return { perType, absent, mixed, totalBlocks: map.migratetype.length };
+  for (const [mt, t] of perType.entries()) t.blocks = map.counts?.[mt] ?? t.located;
+  return {
+    perType,
+    absent,
+    mixed,
+    totalBlocks: map.migratetype.length,
+    unknown,
+    presentUntyped,
+    unchanged,
+    ...(map.countsSource ? { countsSource: map.countsSource } : {}),
+  };
 }
 
 /**

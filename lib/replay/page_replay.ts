@@ -27,6 +27,7 @@ import type { PageReplayResult, ReplayMode } from "./page_replay_result.ts";
 import type { Replayer, ReplaySampling } from "./replayer.ts";
 import { type DesyncCounts, DesyncLog } from "./page/desync_catalogue.ts";
 import { FaithfulRules } from "./page/faithful_rules.ts";
+import type { PageblockKnowledge } from "./page/pageblock_knowledge.ts";
 import { PolicyRules, type SlabPageDelegation } from "./page/policy_rules.ts";
 import { PageReplayTally } from "./page/page_replay_tally.ts";
 import { PageSampler } from "./page/page_sampler.ts";
@@ -172,6 +173,11 @@ export class PageReplay implements Replayer<PageReplayResult> {
       else policy!.apply(batch, i, call);
       sampler?.tick(batch.tsNs[i]!);
     }
+  }
+
+  /** Faithful: what the trace said about pageblock types (null in policy mode). */
+  get pageblockKnowledge(): PageblockKnowledge | null {
+    return this.#faithful?.knowledge ?? null;
   }
 
   /** Desync counts so far. */

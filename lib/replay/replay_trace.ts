@@ -14,7 +14,6 @@ import { StringTable } from "../trace/string_table.ts";
 import { type ImportOptions, type ImportSummary, importTrace } from "../calls/trace_import.ts";
 import { KmemMetrics, type MetricsResult } from "../metrics/kmem_metrics.ts";
 import { ZoneEventKind } from "../metrics/zone_metrics.ts";
-import { type PageblockMap, pageblockMapOfZone } from "../metrics/pageblock_map.ts";
 import type { MachineSpec } from "../mm/machine_spec.ts";
 import { machineSpecFromZoneinfo, presetMachineSpec } from "../mm/machine_spec.ts";
 import { type PageAllocator, PageState } from "../mm/page_allocator.ts";
@@ -23,6 +22,7 @@ import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import { gfpZoneType } from "../mm/gfp_zone.ts";
 import { PageReplay, type ReplaySample } from "./page_replay.ts";
 import { pfnStates } from "./pfn_states.ts";
+import { type PageblockCensus, pageblockCensus, zonePageblockMaps } from "./zone_pageblock_maps.ts";
 import { AllocatorPageProvider } from "./allocator_page_provider.ts";
 import type { PageReplayResult, ReplayMode } from "./page_replay_result.ts";
 import { SlabReplay, type SlabReplayResult } from "../slab/slab_replay.ts";
@@ -168,6 +168,8 @@ export async function replayTrace(
       : undefined,
   });
 
+  zoneSampler?.begin(pages.machine);
+
   // 3. The slab replay, its caches seeded from the before-slabinfo; in policy mode their slabs
   //    come out of the seeded machine's pre-existing allocations.
   const provider = slabOnMachine
@@ -200,7 +202,7 @@ export async function replayTrace(
   let metricsResult: MetricsResult | null = null;
   if (metrics && zoneSampler) {
     const endTs = asTraceTimeNs(imported.timeNs.last);
-    zoneSampler.finish(pages.machine, asTraceTimeNs(imported.timeNs.first), endTs);
+    zoneSampler.finish(pages, asTraceTimeNs(imported.timeNs.first), endTs, opts.snapshots);
     if (slabResult) {
       metrics.setSlabCallSites(
         slabResult.callSites.map((c) => ({
@@ -281,29 +283,45 @@ function newSlabReplay(
 }
 
 /**
- * Zone samples, pageblock censuses, watermark-event deltas and pageblock maps (at the first
- * sample and at the end) of the page replay's machine.
+ * Zone samples, pageblock censuses, watermark-event deltas and pageblock maps (start, end and
+ * start→end, drawn at the end from what the trace measured) of the page replay's machine.
  */
 class ZoneSampler {
-  readonly #maps: PageblockMap[] = [];
   readonly #prev = new Map<number, { low: number; min: number; kw: number; dr: number }>();
-  #sampled = false;
+  #startCensus: PageblockCensus | null = null;
 
   constructor(readonly metrics: KmemMetrics) {}
 
+  /** The seeded machine before the first call. */
+  begin(machine: PageAllocator): void {
+    this.#startCensus = pageblockCensus(machine);
+  }
+
   /** One sample at `tsNs`. */
   sample(machine: PageAllocator, tsNs: TraceTimeNs): void {
-    if (!this.#sampled) this.#maps.push(...zoneMaps(machine, tsNs, "start"));
-    this.#sampled = true;
     sampleZones(this.metrics, { tsNs, machine }, this.#prev);
   }
 
   /** The end-of-trace sample and every map into the metrics. */
-  finish(machine: PageAllocator, firstTs: TraceTimeNs, endTs: TraceTimeNs): void {
+  finish(
+    pages: PageReplay,
+    firstTs: TraceTimeNs,
+    endTs: TraceTimeNs,
+    snapshots: SnapshotPair | undefined,
+  ): void {
+    const machine = pages.machine;
     sampleZones(this.metrics, { tsNs: endTs, machine }, this.#prev);
-    if (!this.#sampled) this.#maps.push(...zoneMaps(machine, firstTs, "start"));
-    this.#maps.push(...zoneMaps(machine, endTs, "end"));
-    for (const map of this.#maps) this.metrics.addPageblockMap(map);
+    const endCensus = pageblockCensus(machine);
+    const maps = zonePageblockMaps(machine, {
+      startCensus: this.#startCensus ?? endCensus,
+      endCensus,
+      knowledge: pages.pageblockKnowledge,
+      before: snapshots?.before.pagetypeinfo,
+      after: snapshots?.after.pagetypeinfo,
+      startTsNs: firstTs,
+      endTsNs: endTs,
+    });
+    for (const map of maps) this.metrics.addPageblockMap(map);
   }
 }
 
@@ -393,61 +411,4 @@ function sampleZones(
       dr: z.directReclaims,
     });
   }
-}
-
-/**
- * Pageblock maps of every populated zone: migratetype, free pages per block (buddy and pcp)
- * and whether a block holds allocations of another migratetype.
- */
-function zoneMaps(a: PageAllocator, tsNs: number, label: string): PageblockMap[] {
-  const order = a.pageblockOrder;
-  const nBlocks = a.pageblockZone.length;
-  const free = new Uint32Array(nBlocks);
-  const mixed = new Uint8Array(nBlocks);
-  for (const z of a.zoneViews) {
-    if (z.managedPages === 0) continue;
-    let p = z.startPfn;
-    while (p < z.endPfn) {
-      const head = a.headOf(p);
-      const o = a.orderAt(head);
-      const st = a.stateAt(head);
-      const end = Math.min(head + 2 ** o, z.endPfn);
-      if (st === PageState.BUDDY || st === PageState.PCP) {
-        for (let q = p; q < end; q += 2 ** order - (q % 2 ** order)) {
-          const blk = Math.floor(q / 2 ** order);
-          const blkEnd = Math.min(end, (blk + 1) * 2 ** order);
-          free[blk]! += blkEnd - q;
-        }
-      } else if (st === PageState.ALLOC) {
-        const blk = Math.floor(head / 2 ** order);
-        if (a.allocMtAt(head) !== a.pageblockMt[blk]) mixed[blk] = 1;
-      }
-      p = end > p ? end : p + 1;
-    }
-  }
-  const out: PageblockMap[] = [];
-  for (const z of a.zoneViews) {
-    if (z.managedPages === 0) continue;
-    const map = pageblockMapOfZone(
-      {
-        pageblockMt: a.pageblockMt,
-        pageblockZone: a.pageblockZone,
-        freePagesPerBlock: free,
-        pageblockOrder: order,
-      },
-      {
-        tsNs,
-        label,
-        node: z.node,
-        zone: z.name,
-        zoneIndex: z.index,
-        startPfn: z.startPfn,
-        endPfn: z.endPfn,
-      },
-    );
-    const first = Math.floor(z.startPfn / 2 ** order);
-    map.mixed = mixed.slice(first, first + map.migratetype.length);
-    out.push(map);
-  }
-  return out;
 }

@@ -9,6 +9,7 @@
  */
 
 import { pageblockMapChart } from "./chart_spec.ts";
+import { summarizePageblockMap } from "../metrics/pageblock_map.ts";
 import { tableToCsv } from "./csv_table.ts";
 import { type RenderedChart, renderHtmlPage } from "./html_page.ts";
 import { loadReportAssets, type ReportAssets } from "./report_assets.ts";
@@ -103,12 +104,24 @@ function summaryJson(input: ReportInput): Record<string, unknown> {
       fallbacks: m.pageblocks.totals,
       fallbackPairs: m.pageblocks.fallbackPairs,
       fallbacksByFallbackOrder: m.pageblocks.fallbacksByFallbackOrder,
-      maps: m.pageblockMaps.map((p) => ({
-        node: p.node,
-        zone: p.zone,
-        label: p.label,
-        tsNs: p.tsNs,
-      })),
+      maps: m.pageblockMaps.map((p) => {
+        const s = summarizePageblockMap(p);
+        return {
+          node: p.node,
+          zone: p.zone,
+          label: p.label,
+          tsNs: p.tsNs,
+          // Counts per type (pagetypeinfo, or the model's when estimated), located cells.
+          counts: Object.fromEntries(s.perType.map((t) => [t.migratetype, t.blocks])),
+          located: Object.fromEntries(s.perType.map((t) => [t.migratetype, t.located ?? 0])),
+          countsSource: p.countsSource ?? "model",
+          countsEstimated: (p.countsSource ?? "model") === "model",
+          unknownBlocks: s.unknown ?? 0,
+          absentBlocks: s.absent,
+          positionsEstimated: p.estimated === true,
+          difference: p.difference === true,
+        };
+      }),
     },
     slab: {
       caches: m.slab.caches.length,

@@ -510,7 +510,8 @@ export function heatmapChart(o: HeatmapOptions): ChartDef {
  */
 export function pageblockMapChart(name: string, title: string, columns: number): ChartDef {
   const table = `${name}.csv`;
-  const description = "One cell per pageblock: colour = migratetype, darker = more pages in use.";
+  const description =
+    "One cell per pageblock: colour = migratetype, darker = more pages in use; unknown = type or presence not measured, free pages empty where not measured.";
   const spec: VlSpec = {
     $schema: VEGA_LITE_SCHEMA,
     description,
@@ -533,8 +534,14 @@ export function pageblockMapChart(name: string, title: string, columns: number):
         type: "nominal",
         title: "migratetype",
         scale: {
-          domain: [...MIGRATE_TYPE_NAMES, "absent"],
-          range: [...MIGRATETYPE_COLORS, "#ffffff"],
+          domain: [
+            ...MIGRATE_TYPE_NAMES,
+            "absent",
+            "unknown",
+            "present_type_unknown",
+            "unchanged",
+          ],
+          range: [...MIGRATETYPE_COLORS, "#ffffff", "#e4e4e4", "#a8a8a8", "#dddddd"],
         },
       },
       opacity: {

@@ -143,7 +143,10 @@ const APP_JS = `
       var mt = raw.charCodeAt(i * 3), free = raw.charCodeAt(i * 3 + 1) | (raw.charCodeAt(i * 3 + 2) << 8);
       var pfn = m.startPfn + i * m.pagesPerBlock;
       out.textContent = 'pageblock ' + i + '  pfn 0x' + pfn.toString(16) + '  ' +
-        (mt === 255 ? 'absent' : m.types[mt] + '  free ' + free + '/' + m.pagesPerBlock + ' pages');
+        (mt === 255 ? 'absent' : mt === 254 ? 'unknown (not measured)' :
+          mt === 252 ? 'present, type not measured' :
+          mt === 253 ? 'type unchanged' : m.types[mt] +
+          (free === 65535 ? '  free pages unknown' : '  free ' + free + '/' + m.pagesPerBlock + ' pages'));
     });
   });
 })();
@@ -232,7 +235,14 @@ function renderMap(m: PageblockMapImage): string {
     MIGRATE_TYPE_NAMES.map((n, i) =>
       `<span><i style="background:${MIGRATETYPE_COLORS[i]}"></i>${escapeHtml(n)}</span>`
     ).join("") + `<span><i style="background:#fff;border:1px solid #ccc"></i>absent</span>` +
-    `<span>light = mostly free, dark = full</span>`;
+    `<span><i style="background:repeating-linear-gradient(45deg,#c8c8c8 0 1px,#eee 1px 4px)">` +
+    `</i>unknown: type or presence not measured</span>` +
+    `<span><i style="background:repeating-linear-gradient(45deg,#808080 0 1px,#c4c4c4 1px 4px)">` +
+    `</i>present, type not measured</span>` +
+    (m.difference
+      ? `<span><i style="background:#ddd"></i>unchanged</span>` +
+        `<span>coloured = changed to that type during the trace</span>`
+      : `<span>light = mostly free, dark = full; white stripes = free pages not measured</span>`);
   const width = m.columns * m.cellPx;
   const height = m.rows * m.cellPx;
   return `<figure class="pbmap" data-map="${escapeHtml(m.name)}">` +
@@ -244,7 +254,9 @@ function renderMap(m: PageblockMapImage): string {
     (m.trailingAbsent > 0
       ? `${m.trailingAbsent} pageblocks at the end of the zone span are not online and not drawn. `
       : "") +
-    `Hover a cell for its pfn, type and free pages.</p></figcaption>` +
+    `Hover a cell for its pfn, type and free pages.</p><p class="mapnote">${
+      escapeHtml(m.note)
+    }</p></figcaption>` +
     `<img alt="${escapeHtml("pageblock map " + m.title)}" width="${width}" height="${height}" ` +
     `src="data:image/png;base64,${encodeBase64(m.png)}">` +
     `<div class="legend">${legend}</div><div class="readout" aria-live="polite"></div>` +
@@ -258,6 +270,7 @@ function mapCells(m: PageblockMapImage): string {
   const n = m.cells.migratetype.length;
   const bytes = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
+    // 0xffff: free pages unknown (FREE_UNKNOWN).
     const free = Math.min(m.cells.freePages[i] ?? 0, 0xffff);
     bytes[i * 3] = m.cells.migratetype[i]!;
     bytes[i * 3 + 1] = free & 0xff;

@@ -69,6 +69,8 @@ Deno.test("a zone's map: Normal spans 10752 pageblocks from pfn 0x100000, 2240 p
     free: 1,
     partial: 0,
     full: 336,
+    located: 337,
+    freeUnknown: 0,
   });
   assert.deepEqual(s.perType[1], {
     migratetype: "Movable",
@@ -76,5 +78,7 @@ Deno.test("a zone's map: Normal spans 10752 pageblocks from pfn 0x100000, 2240 p
     free: 0,
     partial: 1,
     full: 1810,
+    located: 1811,
+    freeUnknown: 0,
   });
 });

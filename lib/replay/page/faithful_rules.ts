@@ -35,6 +35,7 @@ import { CompactionIsolation } from "./compaction_isolation.ts";
 import type { DesyncKind, DesyncLog } from "./desync_catalogue.ts";
 import type { PageReplayTally } from "./page_replay_tally.ts";
 import type { UnlocatedPool } from "./unlocated_pool.ts";
+import { PageblockKnowledge } from "./pageblock_knowledge.ts";
 
 /** The faithful rules over one machine. */
 export class FaithfulRules {
@@ -45,6 +46,8 @@ export class FaithfulRules {
   /** pfn of a buddy_take that a following extfrag explains (partial claim), or -1. */
   #claimHandled = -1;
   readonly #compaction: CompactionIsolation;
+  /** What the trace said about pageblock types (for maps; the model's types start guessed). */
+  readonly knowledge: PageblockKnowledge;
 
   constructor(
     readonly machine: PageAllocator,
@@ -56,6 +59,7 @@ export class FaithfulRules {
     readonly fallbackTakes: boolean,
   ) {
     this.#pbKnown = new Uint8Array(machine.pageblockMt.length);
+    this.knowledge = new PageblockKnowledge(machine.pageblockMt.length);
     this.#compaction = new CompactionIsolation(machine, forced, unlocated, desyncs, tally);
   }
 
@@ -167,6 +171,10 @@ export class FaithfulRules {
       order = m.orderAt(h);
     }
     const pb = pfn >>> m.pageblockOrder;
+    const n = order >= m.pageblockOrder ? 1 << (order - m.pageblockOrder) : 1;
+    if (!this.#pbKnown[pb] || m.pageblockMt[pb] === mt) {
+      for (let k = 0; k < n; k++) this.knowledge.seen(pb + k, mt);
+    }
     if (m.pageblockMt[pb] === mt) {
       this.#pbKnown[pb] = 1;
       return;
@@ -180,7 +188,6 @@ export class FaithfulRules {
       );
       this.#realRetype(pfn, order, mt);
     } else this.forced.retypePageblocks(pfn, order, mt);
-    const n = order >= m.pageblockOrder ? 1 << (order - m.pageblockOrder) : 1;
     for (let k = 0; k < n; k++) this.#pbKnown[pb + k] = 1;
   }
 
@@ -507,6 +514,7 @@ export class FaithfulRules {
       if (zi >= m.zones.length) continue;
       // A block not yet confirmed: the event's fallback list says what it was.
       const old = !this.#pbKnown[pb] && fromMt >= 0 ? fromMt : m.pageblockMt[pb]!;
+      this.knowledge.retyped(pb, this.#pbKnown[pb] ? old : fromMt, mt);
       if (old === mt) continue;
       this.tally.retypes[zi * MIGRATE_TYPES + old]!--;
       this.tally.retypes[zi * MIGRATE_TYPES + mt]!++;

@@ -83,9 +83,9 @@ export function pageblockSection(ctx: SectionContext, out: ReportContent): Repor
     section.charts.push(timeSeriesChart({
       time: ctx.time,
       name: "pageblocks_by_type",
-      title: "Pageblocks per migratetype",
+      title: "Pageblocks per migratetype (model, estimated)",
       description:
-        `Pageblocks (${ctx.pageblockSizeLabel}) of each migratetype per zone, and mixed pageblocks when the replay tracks them. Unmovable/Reclaimable growth into Movable memory is what fragments a zone.`,
+        `Estimated: the model's pageblocks (${ctx.pageblockSizeLabel}) of each migratetype per zone over its whole span, starting from the snapshot's counts spread over the zone and corrected as events show types; /proc/pagetypeinfo's own counts are in the maps below. Unmovable/Reclaimable growth into Movable memory is what fragments a zone.`,
       table: blocks.file,
       parse: { ts_s: "number", pageblocks: "number" },
       y: { field: "pageblocks", title: "pageblocks" },
@@ -151,16 +151,32 @@ export function pageblockSection(ctx: SectionContext, out: ReportContent): Repor
     out.tables.push(table);
     section.maps.push(img);
     const s = summarizePageblockMap(map);
+    // Free / partial / full only over located blocks whose free pages were measured.
+    const source = s.countsSource === "model" ? "model (estimated)" : s.countsSource ?? "model";
     const mapSummary: TidyTable = {
       file: `${img.name}_summary.csv`,
-      title: `Pageblocks of ${map.zone} at ${map.label}: free / partial / full`,
-      columns: ["migratetype", "pageblocks", "all_free", "partial", "full"],
-      rows: s.perType.filter((p) => p.blocks > 0).map((p) => [
+      title: map.difference
+        ? `Pageblocks of ${map.zone}, ${map.label}: change per migratetype`
+        : `Pageblocks of ${map.zone} at ${map.label}: free / partial / full where measured`,
+      columns: [
+        "migratetype",
+        "pageblocks",
+        "all_free",
+        "partial",
+        "full",
+        "located",
+        "free_unknown",
+        "counts_source",
+      ],
+      rows: s.perType.filter((p) => p.blocks !== 0 || (p.located ?? 0) > 0).map((p) => [
         p.migratetype,
         p.blocks,
-        p.free,
-        p.partial,
-        p.full,
+        map.difference ? "" : p.free,
+        map.difference ? "" : p.partial,
+        map.difference ? "" : p.full,
+        p.located ?? p.blocks,
+        map.difference ? "" : p.freeUnknown ?? 0,
+        source,
       ]),
     };
     out.tables.push(mapSummary);
