@@ -16,7 +16,7 @@ import { KmemMetrics, type MetricsResult } from "../metrics/kmem_metrics.ts";
 import { ZoneEventKind } from "../metrics/zone_metrics.ts";
 import type { MachineSpec } from "../mm/machine_spec.ts";
 import { machineSpecFromZoneinfo, presetMachineSpec } from "../mm/machine_spec.ts";
-import { type PageAllocator, PageState } from "../mm/page_allocator.ts";
+import type { PageAllocator } from "../mm/page_allocator.ts";
 import { asTraceTimeNs, type TraceTimeNs } from "../kernel/units.ts";
 import type { SlabInfoRow } from "../snapshot/slabinfo.ts";
 import { gfpZoneType } from "../mm/gfp_zone.ts";
