@@ -21,10 +21,13 @@ import { HeldPageKind, SlabPageClassifier, SlabPageVerdict } from "../slab_page_
 import type { DesyncKind, DesyncLog } from "./desync_catalogue.ts";
 import type { PageReplayTally } from "./page_replay_tally.ts";
 import type { PreexistingPool } from "./preexisting_pool.ts";
+import { PfnMap } from "../../collections/pfn_map.ts";
 
 /** Live-map values pack the emulated pfn and the order: pfn · 2^16 + order. */
 const ALLOC_KEY_ORDER_BITS = 16;
 const ALLOC_KEY_ORDER_MASK = (1 << ALLOC_KEY_ORDER_BITS) - 1;
+/** Live-map lookup miss (values are ≥ 0). */
+const NOT_LIVE = -1;
 
 /** The emulated pfn of a live-map value. */
 function emuPfn(v: number): Pfn {
@@ -43,8 +46,8 @@ export interface SlabPageDelegation {
 
 /** The policy rules over one machine. */
 export class PolicyRules {
-  /** Trace pfn → emulated pfn · 2^16 + order. */
-  readonly #live = new Map<number, number>();
+  /** Trace pfn → emulated pfn · 2^16 + order (set/delete per page call: no Map churn). */
+  readonly #live = new PfnMap();
   /** With a slab model: tells slab-page calls apart (null otherwise). */
   readonly classifier: SlabPageClassifier | null;
   readonly #strings: StringTable | undefined;
@@ -158,7 +161,7 @@ export class PolicyRules {
     const got = m.allocPages(gfp, asOrder(order), cpu);
     if (got === null) return;
     const old = this.#live.get(tracePfn);
-    if (old !== undefined) {
+    if (old !== NOT_LIVE) {
       // The trace allocated this pfn twice without a free: release our old block.
       this.desyncs.record("alloc-allocated", line, `pfn 0x${tracePfn.toString(16)}`);
       m.__freePages(emuPfn(old), asOrder(old & ALLOC_KEY_ORDER_MASK), cpu);
@@ -178,7 +181,7 @@ export class PolicyRules {
     const tz = m.zoneOf(pfn);
     if (tz >= 0) this.tally.freedPages[tz]! += 2 ** order;
     const v = this.#live.get(pfn);
-    if (v !== undefined && (v & ALLOC_KEY_ORDER_MASK) === order) {
+    if (v !== NOT_LIVE && (v & ALLOC_KEY_ORDER_MASK) === order) {
       this.#live.delete(pfn);
       m.__freePages(emuPfn(v), asOrder(order), cpu);
       return;
@@ -187,12 +190,11 @@ export class PolicyRules {
     for (let k = order + 1; k <= m.maxOrder; k++) {
       const base = pfn - (pfn % (1 << k));
       const w = this.#live.get(base);
-      if (w === undefined) continue;
+      if (w === NOT_LIVE) continue;
       const wOrder = w & ALLOC_KEY_ORDER_MASK;
       if (wOrder < k || base + (1 << wOrder) <= pfn) continue;
       this.#splitLive(base, w, pfn, order);
-      const piece = this.#live.get(pfn)!;
-      this.#live.delete(pfn);
+      const piece = this.#live.take(pfn);
       m.__freePages(emuPfn(piece), asOrder(order), cpu);
       return;
     }
