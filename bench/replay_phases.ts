@@ -1,30 +1,31 @@
 /**
- * Where the time of `kmem replay` / `kmem report` goes, per phase, on one bundle: each pass runs
- * the pipeline one phase further than the previous one, so a phase costs the difference.
+ * Where the time of `kmem replay` / `kmem report` goes, per phase, on one bundle.
  *
- * | pass | runs |
- * | --- | --- |
- * | read | the trace's bytes streamed (and decompressed) |
- * | parse | + text parser (events, no calls; for a trace.dat this pass is skipped) |
- * | call stream | + events → calls (`importTrace`) |
- * | page replay | + `replayTrace` with the slab replay off |
- * | slab replay | + the slab replay (= `kmem replay`) |
- * | metrics | + report metrics (time series, maps) |
- * | report | `buildReport` of the last result (separate timing) |
+ * - read, parse, call stream: cumulative passes (bytes only; + the text parser; + the call
+ *   stream, `importTrace`), so each phase costs the difference;
+ * - setup, page replay, slab replay, metrics: measured inside one `replayTrace` with metrics
+ *   (its `phaseMs` with a CPU-time clock: reads around each replay's consume per call batch,
+ *   samples counted as metrics); `kmem replay` is the same run without metrics;
+ * - report build: `buildReport` of that result.
  *
- * Each pass is timed in wall time and in this process's CPU time (user + system; the other core
- * may run GC and compilation threads, so CPU time can exceed wall time). The machine is shared:
- * each pass runs `--repeat N` times (default 3) and the best is kept.
+ * The machine is shared: every pass runs `--repeat N` times (default 3) and the best is kept
+ * (per phase for the replay phases). Passes also print this process's CPU time (user + system,
+ * all threads: GC and compiler threads run on the other core).
  *
  * Run: `npx --yes deno@2.9.6 run -A bench/replay_phases.ts BUNDLE_DIR [--repeat N]`
- * (the bundle's trace.txt, else its trace.dat, with its before-snapshots, as `kmem replay DIR`).
+ * (the bundle's trace.txt, else its trace.dat, with its before-snapshots, as `kmem replay DIR`;
+ * `bash bench/make_churn_trace.sh` records a slab-churn-heavy one).
  *
  * @module
  */
 
 import process from "node:process";
 import { buildReport } from "../lib/report/build_report.ts";
-import { replayTrace, type ReplayTraceResult } from "../lib/replay/replay_trace.ts";
+import {
+  type ReplayPhaseMs,
+  replayTrace,
+  type ReplayTraceResult,
+} from "../lib/replay/replay_trace.ts";
 import { parseSnapshotSet, type SnapshotPair } from "../lib/snapshot/bundle.ts";
 import { openTraceStream } from "../lib/trace/input_stream.ts";
 import { TextTraceParser } from "../lib/trace/text/text_parser.ts";
@@ -34,6 +35,12 @@ import { importTrace } from "../lib/calls/trace_import.ts";
 export interface PassTime {
   wallMs: number;
   cpuMs: number;
+}
+
+/** This process's CPU time (user + system, all threads), ms. */
+function phaseClock(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
 }
 
 async function timed(repeat: number, run: () => Promise<void>): Promise<PassTime> {
@@ -88,15 +95,23 @@ if (import.meta.main) {
     events = (await importTrace(await stream(), () => {}, { file: trace })).events.total;
   });
   const base = { file: trace, snapshots };
-  const page = await timed(repeat, async () => {
-    await replayTrace(await stream(), { ...base, slab: false });
-  });
-  const slab = await timed(repeat, async () => {
+  const replay = await timed(repeat, async () => {
     await replayTrace(await stream(), base);
   });
+  const best: ReplayPhaseMs = {
+    setup: Infinity,
+    import: Infinity,
+    page: Infinity,
+    slab: Infinity,
+    metrics: Infinity,
+  };
   let last: ReplayTraceResult | null = null;
-  const metrics = await timed(repeat, async () => {
-    last = await replayTrace(await stream(), { ...base, metrics: true });
+  const withMetrics = await timed(repeat, async () => {
+    const phaseMs: ReplayPhaseMs = { setup: 0, import: 0, page: 0, slab: 0, metrics: 0 };
+    last = await replayTrace(await stream(), { ...base, metrics: true, phaseMs, phaseClock });
+    for (const k of Object.keys(best) as Array<keyof ReplayPhaseMs>) {
+      best[k] = Math.min(best[k], phaseMs[k]);
+    }
   });
   const r = last! as ReplayTraceResult;
   const report = await timed(repeat, async () => {
@@ -114,27 +129,31 @@ if (import.meta.main) {
       metrics: r.metrics!,
     });
   });
-  const rows: Array<[string, PassTime, PassTime | null]> = [
-    ["read (+ decompress)", read, null],
-    ["parse (text)", parse, read],
-    [isDat ? "decode + call stream" : "call stream", calls, parse],
-    ["page replay", page, calls],
-    ["slab replay", slab, page],
-    ["metrics", metrics, slab],
-    ["report build", report, { wallMs: 0, cpuMs: 0 }],
-  ];
+  // events/s of a phase alone, by its CPU time.
+  const rate = (ms: number) => `${(events / ms / 1000).toFixed(2)} M/s`;
+  const row = (name: string, wallMs: number | null, cpuMs: number) =>
+    console.log(
+      `${name.padEnd(34)} ${(wallMs === null ? "" : wallMs.toFixed(0)).padStart(7)} ${
+        cpuMs.toFixed(0).padStart(7)
+      }   ${rate(cpuMs).padStart(10)}`,
+    );
   console.log(
     `${trace}: ${events} events; best of ${repeat}; ${navigator.hardwareConcurrency} cores`,
   );
-  console.log(
-    "phase                     wall ms   cpu ms   cumulative wall   events/s (cumulative)",
+  console.log(`${"phase".padEnd(34)} wall ms  cpu ms   events/s`);
+  row("read (+ decompress)", read.wallMs, read.cpuMs);
+  if (!isDat) row("parse (text)", parse.wallMs - read.wallMs, parse.cpuMs - read.cpuMs);
+  row(
+    isDat ? "decode + call stream" : "call stream",
+    calls.wallMs - parse.wallMs,
+    calls.cpuMs - parse.cpuMs,
   );
-  for (const [name, t, prev] of rows) {
-    const wall = prev ? t.wallMs - prev.wallMs : t.wallMs;
-    const cpu = prev ? t.cpuMs - prev.cpuMs : t.cpuMs;
-    console.log(
-      `${name.padEnd(24)} ${wall.toFixed(0).padStart(8)} ${cpu.toFixed(0).padStart(8)} ` +
-        `${t.wallMs.toFixed(0).padStart(17)}   ${(events / t.wallMs / 1000).toFixed(2)} M`,
-    );
-  }
+  row("  (the same inside replayTrace)", null, best.import);
+  row("setup (machine, seeding)", null, best.setup);
+  row("page replay", null, best.page);
+  row("slab replay", null, best.slab);
+  row("metrics (samples, maps, finish)", null, best.metrics);
+  row("report build", report.wallMs, report.cpuMs);
+  row("kmem replay pipeline (no metrics)", replay.wallMs, replay.cpuMs);
+  row("replay + metrics (kmem report's)", withMetrics.wallMs, withMetrics.cpuMs);
 }

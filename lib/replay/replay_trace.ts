@@ -61,6 +61,30 @@ export interface ReplayTraceOptions extends Omit<ImportOptions, "onEvents" | "st
   keepPfnStates?: boolean;
   slubMinObjects?: number;
   slubMinOrder?: number;
+  /** Filled with the milliseconds spent per phase (for profiling, bench/). */
+  phaseMs?: ReplayPhaseMs;
+  /**
+   * The clock of `phaseMs`, in ms (default `performance.now`, wall clock). A CPU-time clock
+   * (`process.cpuUsage`) keeps the split meaningful on a loaded machine.
+   */
+  phaseClock?: () => number;
+}
+
+/**
+ * Where one {@linkcode replayTrace} spent its time (by `phaseClock`), in milliseconds. Samples taken
+ * inside a replay (zone and slab time series) count as metrics, not as that replay.
+ */
+export interface ReplayPhaseMs {
+  /** The machine, its seeding from the before-snapshots and the seeded slab caches. */
+  setup: number;
+  /** Reading, decompression, parsing and the call stream: everything outside the replays. */
+  import: number;
+  /** Page replay (consume and finish). */
+  page: number;
+  /** Slab replay (consume and finish). */
+  slab: number;
+  /** Per-call metrics, samples, end-of-trace maps and the metrics result. */
+  metrics: number;
 }
 
 /** Slab pages on the emulated page allocator (policy mode with the slab model). */
@@ -118,6 +142,8 @@ export async function replayTrace(
   opts: ReplayTraceOptions = {},
 ): Promise<ReplayTraceResult> {
   const t0 = performance.now();
+  const now = opts.phaseClock ?? (() => performance.now());
+  const p0 = now();
   const before = opts.snapshots?.before ?? {};
   const mode = opts.mode ?? "faithful";
   const slabOn = opts.slab ?? true;
@@ -132,6 +158,13 @@ export async function replayTrace(
   const strings = new StringTable();
   const metrics = opts.metrics ? new KmemMetrics() : null;
   const zoneSampler = metrics ? new ZoneSampler(metrics) : null;
+  // Time per phase: a handful of clock reads per call batch (and per sample).
+  const ph: ReplayPhaseMs = { setup: 0, import: 0, page: 0, slab: 0, metrics: 0 };
+  const sampled = (sample: () => void) => {
+    const s0 = now();
+    sample();
+    ph.metrics += now() - s0;
+  };
 
   // 2. The page replay. Policy + slab: the slab model owns slab pages (on the emulated
   //    allocator), the page replay skips the trace's own slab-page calls.
@@ -150,7 +183,9 @@ export async function replayTrace(
     strict: opts.strict,
     kernelVersion: opts.kernelVersion,
     sampleEveryCalls: zoneSampler ? (opts.sampleEveryCalls ?? 2000) : undefined,
-    onSample: zoneSampler ? (tsNs) => zoneSampler.sample(pages.machine, tsNs) : undefined,
+    onSample: zoneSampler
+      ? (tsNs) => sampled(() => zoneSampler.sample(pages.machine, tsNs))
+      : undefined,
     // The emulator's own fallbacks (faithful mode reports the traced extfrag events instead).
     onFallback: metrics && mode === "policy"
       ? (zone, allocOrder, fallbackOrder, mt, fallbackMt, claimed) => {
@@ -176,29 +211,46 @@ export async function replayTrace(
     ? new AllocatorPageProvider(pages.machine, { seedFrom: pages.preexisting })
     : null;
   const slab = slabOn
-    ? newSlabReplay(strings, cpus, provider, before.slabinfo, opts, metrics)
+    ? newSlabReplay(strings, cpus, provider, before.slabinfo, opts, metrics, sampled)
     : null;
   provider?.endSeeding();
 
   // 4. Import: every call batch goes through both replays and the per-call metrics.
+  const tImport = now();
+  ph.setup = tImport - p0;
   const imported = await importTrace(input, (b) => {
+    // Samples inside a consume are metrics: take them out of the replay's share.
+    const t1 = now(), m1 = ph.metrics;
     pages.consume(b);
+    const t2 = now(), m2 = ph.metrics;
+    ph.page += t2 - t1 - (m2 - m1);
     if (slab) {
       for (const [name, bits] of pages.classifier?.drainLearnedCacheGfp() ?? []) {
         slab.addCacheSlabGfp(name, bits);
       }
       slab.consume(b);
     }
-    if (metrics) perCallMetrics(metrics, b, strings, spec, mode === "policy");
+    const t3 = now();
+    ph.slab += t3 - t2 - (ph.metrics - m2);
+    if (metrics) {
+      perCallMetrics(metrics, b, strings, spec, mode === "policy");
+      ph.metrics += now() - t3;
+    }
   }, { ...opts, strings });
+  ph.import = now() - tImport - ph.page - ph.slab - ph.metrics;
 
   // 5. Results (with every pfn's end state when validate will compare it with kpageflags),
   //    and the end-of-trace samples and maps.
+  const t4 = now();
   const pageResult = pages.finish();
   const endStates = (opts.keepPfnStates ?? opts.snapshots?.after.kpageflags !== undefined)
     ? pfnStates(pages.machine)
     : undefined;
+  const t5 = now();
   const slabResult = slab ? slab.finish() : null;
+  const t6 = now();
+  ph.page += t5 - t4;
+  ph.slab += t6 - t5;
   let metricsResult: MetricsResult | null = null;
   if (metrics && zoneSampler) {
     const endTs = asTraceTimeNs(imported.timeNs.last);
@@ -220,7 +272,9 @@ export async function replayTrace(
       );
     }
     metricsResult = metrics.finish();
+    ph.metrics += now() - t6;
   }
+  if (opts.phaseMs) Object.assign(opts.phaseMs, ph);
   return {
     import: imported,
     pages: pageResult,
@@ -251,6 +305,7 @@ function newSlabReplay(
   slabinfo: SlabInfoRow[] | undefined,
   opts: ReplayTraceOptions,
   metrics: KmemMetrics | null,
+  sampled: (sample: () => void) => void,
 ): SlabReplay {
   const slab: SlabReplay = new SlabReplay(strings, {
     nrCpus: cpus,
@@ -262,21 +317,22 @@ function newSlabReplay(
     seed: slabinfo,
     sampleIntervalNs: metrics ? 50_000_000 : undefined,
     onSample: metrics
-      ? (tsNs) => {
-        for (const c of slab.caches) {
-          const x = c.stats();
-          metrics.addSlabSample({
-            tsNs,
-            cache: x.name,
-            activeObjs: x.activeObjs,
-            numObjs: x.numObjs,
-            objSizeBytes: x.objSizeBytes,
-            objsPerSlab: x.objsPerSlab,
-            pagesPerSlab: x.pagesPerSlab,
-            numSlabs: x.numSlabs,
-          });
-        }
-      }
+      ? (tsNs) =>
+        sampled(() => {
+          for (const c of slab.caches) {
+            const x = c.stats();
+            metrics.addSlabSample({
+              tsNs,
+              cache: x.name,
+              activeObjs: x.activeObjs,
+              numObjs: x.numObjs,
+              objSizeBytes: x.objSizeBytes,
+              objsPerSlab: x.objsPerSlab,
+              pagesPerSlab: x.pagesPerSlab,
+              numSlabs: x.numSlabs,
+            });
+          }
+        })
       : undefined,
   });
   return slab;

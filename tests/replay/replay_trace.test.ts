@@ -4,7 +4,12 @@
  * what-if SLUB parameters change the page blocks slabs take.
  */
 import assert from "node:assert/strict";
-import { replayTrace, type ReplayTraceOptions } from "../../lib/replay/replay_trace.ts";
+import {
+  type ReplayPhaseMs,
+  replayTrace,
+  type ReplayTraceOptions,
+} from "../../lib/replay/replay_trace.ts";
+import { importTrace } from "../../lib/calls/trace_import.ts";
 import { parseSnapshotSet } from "../../lib/snapshot/bundle.ts";
 import { bundleLayout } from "../../lib/snapshot/bundle_layout.ts";
 
@@ -95,4 +100,30 @@ Deno.test("report metrics: policy mode reports the emulator's own fallbacks, fai
   // Faithful replay of the same trace: the demo recorded no mm_page_alloc_extfrag at all.
   const faithful = await replayDemo({ metrics: true });
   assert.equal(faithful.metrics!.pageblocks.fallbackPairs.length, 0);
+});
+
+Deno.test("phaseMs: each call batch is timed once per replay (a tick clock counts the reads)", async () => {
+  // The call batches of the demo trace, counted by the importer alone.
+  let batches = 0, calls = 0;
+  const names = [...Deno.readDirSync(DEMO)].filter((e) => e.isFile).map((e) => e.name);
+  const file = await Deno.open(new URL(bundleLayout(names).trace!, DEMO));
+  await importTrace(file.readable, (b) => {
+    batches++;
+    calls += b.length;
+  });
+  assert.ok(batches > 1, `${batches} batches of ${calls} calls`);
+  // A clock that advances one tick per read: each phase gets the reads around its work.
+  let tick = 0;
+  const phaseMs: ReplayPhaseMs = { setup: -1, import: -1, page: -1, slab: -1, metrics: -1 };
+  const r = await replayDemo({ mode: "faithful", phaseMs, phaseClock: () => tick++ });
+  assert.equal(r.import.calls.total, calls);
+  // Per batch: one tick for the page replay, one for the slab replay; one more each for their
+  // finish; setup is the one tick between the first two reads; no metrics asked, none timed.
+  assert.deepEqual(phaseMs, {
+    setup: 1,
+    import: batches + 1,
+    page: batches + 1,
+    slab: batches + 1,
+    metrics: 0,
+  });
 });
