@@ -2,6 +2,8 @@
  * The import phase end to end: bytes in any supported format (tracefs text, trace-cmd report,
  * perf script, trace.dat v6/v7; plain, gzip or zstd) → event batches → allocator calls in
  * timestamp order, plus one summary of what was read. Formats are detected from the content.
+ * With `worker`, parsing and decompression run in a worker thread (lib/trace/worker_parse.ts)
+ * while this thread builds the calls and whatever consumes them; the output is the same.
  *
  * @module
  */
@@ -10,59 +12,38 @@ import { CallBatch } from "./call_batch.ts";
 import { CALL_NAMES } from "./call_kind.ts";
 import { CallStream, type CallStreamStats } from "./call_stream.ts";
 import { inputVerdict } from "./input_verdict.ts";
-import type { Diagnostic } from "../trace/diagnostics.ts";
-import { TraceSyntaxError } from "../trace/diagnostics.ts";
 import type { EventBatch } from "../trace/event_batch.ts";
-import { Ev, EVENT_NAMES } from "../trace/event_kind.ts";
-import { type Compression, openTraceStream } from "../trace/input_stream.ts";
 import { StringTable } from "../trace/string_table.ts";
 import {
-  detectLineFormat,
-  kernelHint,
-  type TextFormat,
-  TextTraceParser,
-  type TraceFeatures,
-} from "../trace/text/text_parser.ts";
-import { isTraceDat, TraceDatReader } from "../trace/tracedat/tracedat_reader.ts";
+  detectTextFormat,
+  readTraceEvents,
+  type TraceEventsOptions,
+  type TraceEventsSummary,
+  type TraceFormat,
+} from "../trace/trace_events.ts";
+import { readTraceEventsInWorker } from "../trace/worker_parse.ts";
 
-/** Every input format; "auto" detects. */
-export type TraceFormat = TextFormat | "trace.dat";
+export { detectTextFormat, type TraceFormat };
 
 /** Options of {@linkcode importTrace}. */
-export interface ImportOptions {
-  /** Force a format (default: detect from the content). */
-  format?: TraceFormat | "auto";
-  /** File name used in messages. */
-  file?: string;
-  /** The first malformed line or record is an error. */
-  strict?: boolean;
-  /** trace.dat instance to read (default: the one holding kmem events). */
-  buffer?: string;
+export interface ImportOptions extends TraceEventsOptions {
   /** Reorder window of the call stream in ns. */
   reorderWindowNs?: number;
-  /** Called with the number of input bytes consumed so far (for progress bars). */
-  onProgress?: (bytes: number) => void;
   /** Receives each event batch before it becomes calls (reused: consume inside). */
   onEvents?: (batch: EventBatch, strings: StringTable) => void;
   /** The string table to intern names into (default: a new one), so consumers can hold it first. */
   strings?: StringTable;
+  /**
+   * Parse (and decompress) in a worker thread while this thread builds calls and replays
+   * (default false: one thread). The result is identical either way.
+   */
+  worker?: boolean;
 }
 
 /**
  * What was read: the object behind `kmem stats --json` (a public contract, see README).
  */
-export interface ImportSummary {
-  file: string;
-  format: TraceFormat;
-  compression: Compression;
-  /** Kernel features recognised from the event formats (text) or the file (trace.dat). */
-  features: Partial<TraceFeatures> & { kernel: string; uname?: string; cpus?: number };
-  timeNs: { first: number; last: number; span: number };
-  events: { total: number; byKind: Record<string, number>; byCpu: Record<string, number> };
-  /** Text: input lines. trace.dat: ring-buffer records (comment = 0). */
-  lines: { total: number; parsed: number; unknown: number; malformed: number; comment: number };
-  unknownEvents: Record<string, number>;
-  lost: { markers: number; events: number };
+export interface ImportSummary extends TraceEventsSummary {
   calls: {
     total: number;
     byKind: Record<string, number>;
@@ -70,7 +51,6 @@ export interface ImportSummary {
     batchedUnmatched: number;
     late: number;
   };
-  diagnostics: { counts: Record<string, number>; examples: Diagnostic[] };
   /** Problems worth telling on stderr, e.g. a large share of malformed lines (see input_verdict). */
   warnings: string[];
 }
@@ -92,8 +72,6 @@ export async function importTrace(
   sink: (calls: CallBatch, strings: StringTable) => void,
   opts: ImportOptions = {},
 ): Promise<ImportSummary> {
-  const file = opts.file ?? "<input>";
-  const opened = await openTraceStream(input);
   const strings = opts.strings ?? new StringTable();
   const calls = new CallStream((b) => sink(b, strings), {
     reorderWindowNs: opts.reorderWindowNs,
@@ -103,101 +81,25 @@ export async function importTrace(
     onEvents?.(b, strings);
     calls.push(b);
   };
-  let format: TraceFormat;
-  const forced = opts.format && opts.format !== "auto" ? opts.format : null;
-  if (forced === "trace.dat" || (!forced && isTraceDat(opened.head))) format = "trace.dat";
-  else if (forced) format = forced;
-  else {
-    const detected = detectTextFormat(opened.head);
-    if (detected === null) {
-      throw new TraceSyntaxError(
-        opened.head.length === 0
-          ? "empty input: no trace events"
-          : "unknown format: not tracefs text, trace-cmd report, perf script or trace.dat",
-        { file, line: 1, text: firstLine(opened.head), code: "unknown-format" },
-      );
-    }
-    format = detected;
-  }
-
-  if (format === "trace.dat") {
-    const parts: Uint8Array[] = [];
-    let n = 0;
-    for await (const c of opened.chunks) {
-      parts.push(c);
-      n += c.length;
-      opts.onProgress?.(n);
-    }
-    const bytes = join(parts, n);
-    const reader = new TraceDatReader(bytes, { file, strict: opts.strict, buffer: opts.buffer });
-    let first = -1, last = -1;
-    const byCpu: Record<string, number> = {};
-    for (const b of reader.batches(strings)) {
-      for (let i = 0; i < b.length; i++) {
-        if (b.kind[i] === Ev.lost_events) continue;
-        const ts = b.tsNs[i]!;
-        if (first < 0) first = ts;
-        if (ts > last) last = ts;
-        const c = String(b.cpu[i]);
-        byCpu[c] = (byCpu[c] ?? 0) + 1;
-      }
-      toCalls(b);
-    }
-    calls.end();
-    const st = reader.stats;
-    const byKind = kindCounts((i) => st.byKind[i] ?? 0);
-    return withVerdict({
-      file,
-      format,
-      compression: opened.compression,
-      features: {
-        kernel: reader.meta.uname || "unknown",
-        uname: reader.meta.uname,
-        cpus: reader.meta.cpus,
-      },
-      timeNs: { first, last, span: last >= first && first >= 0 ? last - first : 0 },
-      events: { total: sum(byKind), byKind, byCpu },
-      lines: { ...st.records, comment: 0 },
-      unknownEvents: Object.fromEntries(st.unknownByName),
-      lost: { markers: st.lost.markers, events: st.lost.events },
-      calls: callSummary(calls.stats),
-      diagnostics: st.diagnostics.toJSON(),
-      warnings: [],
-    });
-  }
-
-  const parser = new TextTraceParser(toCalls, {
-    format,
-    file,
-    strict: opts.strict,
-    strings,
-  });
-  let n = 0;
-  for await (const c of opened.chunks) {
-    parser.feed(c);
-    n += c.length;
-    opts.onProgress?.(n);
-  }
-  parser.end();
+  const { worker, reorderWindowNs: _w, onEvents: _e, strings: _s, ...readOpts } = opts;
+  // The worker's string ids are mirrored in order, so the table must start empty.
+  const s = worker && strings.size === 1
+    ? await readTraceEventsInWorker(input, toCalls, strings, readOpts)
+    : await readTraceEvents(input, toCalls, strings, readOpts);
   calls.end();
-  const byKind = kindCounts((i) => parser.byKind[i] ?? 0);
-  const first = parser.firstTsNs, last = parser.lastTsNs;
+  // Field order is the JSON order of `kmem stats --json`.
   return withVerdict({
-    file,
-    format: parser.format ?? format,
-    compression: opened.compression,
-    features: { ...parser.features, kernel: kernelHint(parser.features) },
-    timeNs: { first, last, span: first >= 0 ? last - first : 0 },
-    events: {
-      total: sum(byKind),
-      byKind,
-      byCpu: Object.fromEntries([...parser.byCpu].sort((a, b) => a[0] - b[0])),
-    },
-    lines: { ...parser.lines },
-    unknownEvents: Object.fromEntries(parser.unknownEvents),
-    lost: { markers: parser.lost.markers, events: parser.lost.events },
+    file: s.file,
+    format: s.format,
+    compression: s.compression,
+    features: s.features,
+    timeNs: s.timeNs,
+    events: s.events,
+    lines: s.lines,
+    unknownEvents: s.unknownEvents,
+    lost: s.lost,
     calls: callSummary(calls.stats),
-    diagnostics: parser.diagnostics.toJSON(),
+    diagnostics: s.diagnostics,
     warnings: [],
   });
 }
@@ -206,42 +108,6 @@ export async function importTrace(
 function withVerdict(s: ImportSummary): ImportSummary {
   s.warnings.push(...inputVerdict(s));
   return s;
-}
-
-/**
- * Detects the text format from the first bytes of a trace (first event line wins).
- *
- * @example
- * ```ts
- * import { detectTextFormat } from "./trace_import.ts";
- * detectTextFormat(new TextEncoder().encode("cpus=2\n")); // "trace-cmd"
- * ```
- */
-export function detectTextFormat(head: Uint8Array): TextFormat | null {
-  const text = new TextDecoder().decode(head);
-  const lines = text.split("\n");
-  // The last piece may be cut in the middle; use it only if it is the whole input.
-  const usable = lines.length > 1 ? lines.slice(0, -1) : lines;
-  let tracefsHeader = false;
-  for (const line of usable.slice(0, 2000)) {
-    if (line.startsWith("# tracer:")) tracefsHeader = true;
-    if (line.length === 0 || line.startsWith("#")) continue;
-    const f = detectLineFormat(line);
-    if (f !== null) return f;
-  }
-  // A tracefs `trace` file with its header and no events is a valid, empty trace.
-  if (tracefsHeader && lines.length <= 2000) return "tracefs";
-  return null;
-}
-
-function kindCounts(get: (i: number) => number): Record<string, number> {
-  const out: Record<string, number> = {};
-  EVENT_NAMES.forEach((name, i) => {
-    if (name === "lost_events") return;
-    const n = get(i);
-    if (n > 0) out[name] = n;
-  });
-  return out;
 }
 
 function callSummary(s: CallStreamStats): ImportSummary["calls"] {
@@ -256,28 +122,6 @@ function callSummary(s: CallStreamStats): ImportSummary["calls"] {
     batchedUnmatched: s.batchedUnmatched,
     late: s.late,
   };
-}
-
-function sum(r: Record<string, number>): number {
-  let t = 0;
-  for (const v of Object.values(r)) t += v;
-  return t;
-}
-
-function join(parts: Uint8Array[], n: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function firstLine(head: Uint8Array): string {
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(head.subarray(0, 200));
-  return text.split("\n")[0]!;
 }
 
 export { CallBatch };

@@ -21,6 +21,8 @@ export interface InputFlags {
   strict?: boolean;
   buffer?: string;
   json?: boolean;
+  /** Parse in this thread instead of a worker (`--single-thread`). */
+  singleThread?: boolean;
 }
 
 /** The parsed flags of {@linkcode addReplayOptions} (commander's attribute names). */
@@ -72,12 +74,16 @@ export function formatOption(): Option {
     .choices(["auto", "tracefs", "trace-cmd", "perf-script", "trace.dat"]);
 }
 
-/** Adds `--format`, `--buffer` and `--strict` to a command. */
+/** Adds `--format`, `--buffer`, `--strict` and `--single-thread` to a command. */
 export function addInputOptions(cmd: Command, strictHelp: string, bufferHelp?: string): Command {
   return cmd
     .addOption(formatOption())
     .option("--buffer <name>", bufferHelp ?? "trace.dat instance to read")
-    .option("--strict", strictHelp);
+    .option("--strict", strictHelp)
+    .option(
+      "--single-thread",
+      "parse in the main thread (default: parse and decompress in a worker on another core)",
+    );
 }
 
 /** The import options the input flags choose, for the trace named `file` in messages. */
@@ -87,6 +93,7 @@ export function importOptionsOf(flags: InputFlags, file: string): ImportOptions 
     format: flags.format ?? "auto",
     strict: flags.strict ?? false,
     buffer: flags.buffer,
+    worker: !(flags.singleThread ?? false),
   };
 }
 

@@ -52,6 +52,36 @@ export const EventFlag = {
   CURR: 128,
 } as const;
 
+/** The typed-array columns of an {@linkcode EventBatch}, by field name. */
+export const EVENT_BATCH_COLUMNS = [
+  "kind",
+  "tsNs",
+  "cpu",
+  "pid",
+  "comm",
+  "source",
+  "pfn",
+  "order",
+  "mt",
+  "gfp",
+  "flags",
+  "ptrHi",
+  "ptrLo",
+  "bytesReq",
+  "bytesAlloc",
+  "callSite",
+  "name",
+  "node",
+  "zone",
+  "a",
+  "b",
+  "c",
+  "d",
+] as const;
+
+/** The column arrays of a batch, by name (see {@linkcode EventBatch.columns}). */
+export type EventBatchColumns = { [K in (typeof EVENT_BATCH_COLUMNS)[number]]: EventBatch[K] };
+
 /** Default number of rows per batch. */
 export const DEFAULT_BATCH_ROWS = 16384;
 
@@ -106,30 +136,48 @@ export class EventBatch {
   readonly c: Float64Array;
   readonly d: Float64Array;
 
-  constructor(readonly capacity: number = DEFAULT_BATCH_ROWS) {
-    this.kind = new Uint8Array(capacity);
-    this.tsNs = new Float64Array(capacity);
-    this.cpu = new Uint16Array(capacity);
-    this.pid = new Int32Array(capacity);
-    this.comm = new Uint32Array(capacity);
-    this.source = new Float64Array(capacity);
-    this.pfn = new Float64Array(capacity);
-    this.order = new Int8Array(capacity);
-    this.mt = new Int8Array(capacity);
-    this.gfp = new Uint32Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.ptrHi = new Uint32Array(capacity);
-    this.ptrLo = new Uint32Array(capacity);
-    this.bytesReq = new Float64Array(capacity);
-    this.bytesAlloc = new Float64Array(capacity);
-    this.callSite = new Uint32Array(capacity);
-    this.name = new Uint32Array(capacity);
-    this.node = new Int16Array(capacity);
-    this.zone = new Int8Array(capacity);
-    this.a = new Float64Array(capacity);
-    this.b = new Float64Array(capacity);
-    this.c = new Float64Array(capacity);
-    this.d = new Float64Array(capacity);
+  /**
+   * `columns` adopts existing arrays (a batch received from a parse worker) instead of
+   * allocating; each must hold `capacity` rows.
+   */
+  constructor(readonly capacity: number = DEFAULT_BATCH_ROWS, columns?: EventBatchColumns) {
+    this.kind = columns?.kind ?? new Uint8Array(capacity);
+    this.tsNs = columns?.tsNs ?? new Float64Array(capacity);
+    this.cpu = columns?.cpu ?? new Uint16Array(capacity);
+    this.pid = columns?.pid ?? new Int32Array(capacity);
+    this.comm = columns?.comm ?? new Uint32Array(capacity);
+    this.source = columns?.source ?? new Float64Array(capacity);
+    this.pfn = columns?.pfn ?? new Float64Array(capacity);
+    this.order = columns?.order ?? new Int8Array(capacity);
+    this.mt = columns?.mt ?? new Int8Array(capacity);
+    this.gfp = columns?.gfp ?? new Uint32Array(capacity);
+    this.flags = columns?.flags ?? new Uint8Array(capacity);
+    this.ptrHi = columns?.ptrHi ?? new Uint32Array(capacity);
+    this.ptrLo = columns?.ptrLo ?? new Uint32Array(capacity);
+    this.bytesReq = columns?.bytesReq ?? new Float64Array(capacity);
+    this.bytesAlloc = columns?.bytesAlloc ?? new Float64Array(capacity);
+    this.callSite = columns?.callSite ?? new Uint32Array(capacity);
+    this.name = columns?.name ?? new Uint32Array(capacity);
+    this.node = columns?.node ?? new Int16Array(capacity);
+    this.zone = columns?.zone ?? new Int8Array(capacity);
+    this.a = columns?.a ?? new Float64Array(capacity);
+    this.b = columns?.b ?? new Float64Array(capacity);
+    this.c = columns?.c ?? new Float64Array(capacity);
+    this.d = columns?.d ?? new Float64Array(capacity);
+  }
+
+  /** The column arrays by name (what a worker transfers). */
+  columns(): EventBatchColumns {
+    return Object.fromEntries(EVENT_BATCH_COLUMNS.map((k) => [k, this[k]])) as EventBatchColumns;
+  }
+
+  /** Makes this batch a copy of `src`'s rows (same capacity or larger). */
+  copyFrom(src: EventBatch): void {
+    const n = src.length;
+    for (const k of EVENT_BATCH_COLUMNS) {
+      (this[k] as { set(a: ArrayLike<number>): void }).set(src[k].subarray(0, n));
+    }
+    this.length = n;
   }
 
   /** True when no more rows fit. */
