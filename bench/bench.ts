@@ -9,7 +9,9 @@
  *    (tracefs rounds ns to the nearest µs: `ns2usecs`, kernel/trace/trace_output.c)
  *    (at microsecond precision; pointers excluded: the text shows hashed %p);
  * 4. replay speed (faithful and policy), calls/s, and emulator bytes per page;
- * 5. report: time and index.html size.
+ * 5. report: time and index.html size;
+ * 6. (not with --quick) pressure size and side by side with trace-cmd, whole processes
+ *    (bench/pressure_bench.ts).
  *
  * Run: `npx --yes deno@2.9.6 task bench [--quick]`
  *
@@ -27,6 +29,7 @@ import { machineSpecFromZoneinfo } from "../lib/mm/machine_spec.ts";
 import { parseSnapshotSet } from "../lib/snapshot/bundle.ts";
 import { replayTrace } from "../lib/replay/replay_trace.ts";
 import { buildReport } from "../lib/report/build_report.ts";
+import { pressureBench } from "./pressure_bench.ts";
 
 const DIR = new URL("../../shared/traces/mixed/", import.meta.url).pathname;
 const quick = Deno.args.includes("--quick");
@@ -217,4 +220,6 @@ line("perf script: not compared (the capture has no perf.data, only perf script'
       `index.html ${(size / 2 ** 20).toFixed(2)} MiB, ${files.size} files`,
   );
 }
+// 6. pressure size and side by side with trace-cmd (whole processes)
+if (!quick) await pressureBench(Deno.args, line);
 line(`done; ${await load()}`);

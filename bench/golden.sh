@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: bench/golden.sh OUT_DIR}
 mkdir -p "$out"
-kmem() { npx --yes deno@2.9.6 run -A cli.ts "$@" 2>/dev/null; }
+# KMEM_FLAGS: extra flags for every command, e.g. KMEM_FLAGS=--single-thread to compare paths.
+kmem() { npx --yes deno@2.9.6 run -A cli.ts "$@" ${KMEM_FLAGS:-} 2>/dev/null; }
 # elapsedMs and report times are wall-clock; everything else must be reproducible.
 strip() { sed -E 's/"(elapsedMs|[a-zA-Z]*[Ee]lapsed[a-zA-Z]*|generatedAt)": *[0-9.eE+-]+/"\1": 0/g'; }
 inputs=("demo=traces/demo" "compact=traces/compact-6.18" "small=traces/small-6.18.dat")

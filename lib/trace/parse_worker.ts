@@ -31,7 +31,8 @@ class ParseRun {
   readonly #free: EventBatch[] = [];
   #inFlight = 0;
   #chunkWaiter: ((bytes: Uint8Array | null) => void) | null = null;
-  #freeWaiter: (() => void) | null = null;
+  /** Resolved when fewer than MAX_BATCHES_IN_FLIGHT are out; every sender may wait on it. */
+  #belowLimit: { promise: Promise<void>; resolve: () => void } | null = null;
   #sentStrings = 1; // id 0 ("") exists on both sides
   #bytes = 0;
 
@@ -48,9 +49,10 @@ class ParseRun {
   free(batch: EventBatch): void {
     this.#free.push(batch);
     this.#inFlight--;
-    const w = this.#freeWaiter;
-    this.#freeWaiter = null;
-    w?.();
+    if (this.#belowLimit && this.#inFlight < MAX_BATCHES_IN_FLIGHT) {
+      this.#belowLimit.resolve();
+      this.#belowLimit = null;
+    }
   }
 
   async run(opts: Extract<ToParseWorker, { type: "start" }>["opts"]): Promise<void> {
@@ -88,13 +90,9 @@ class ParseRun {
       batchTransferList(columns),
     );
     if (this.#inFlight < MAX_BATCHES_IN_FLIGHT) return;
-    return new Promise<void>((resolve) => {
-      const check = () => {
-        if (this.#inFlight < MAX_BATCHES_IN_FLIGHT) resolve();
-        else this.#freeWaiter = check;
-      };
-      check();
-    });
+    // One shared promise: several batches of one input chunk may all wait on it.
+    this.#belowLimit ??= Promise.withResolvers<void>();
+    return this.#belowLimit.promise;
   }
 }
 
