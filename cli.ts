@@ -40,6 +40,7 @@ import type { SlabSortKey } from "./lib/slab/slab_replay.ts";
 import { resolveTraceInput } from "./lib/snapshot/trace_input.ts";
 import { parseZoneinfo } from "./lib/snapshot/zoneinfo.ts";
 import { InputError } from "./lib/trace/diagnostics.ts";
+import { IoError, ioErrorOf } from "./lib/trace/io_error.ts";
 import { importTrace } from "./lib/calls/trace_import.ts";
 
 /** Where the command line writes (tests capture it); texts carry their own line breaks. */
@@ -50,15 +51,56 @@ export interface CliOutput {
 
 const encoder = new TextEncoder();
 
-/** Writes all of `text` before returning, so a fast parser cannot queue the output in memory. */
-function writeAllSync(target: { writeSync(p: Uint8Array): number }, text: string): void {
+/**
+ * Writes all of `text` before returning, so a fast parser cannot queue the output in memory;
+ * a failure is an {@linkcode IoError} naming `name`.
+ */
+function writeAllSync(
+  target: { writeSync(p: Uint8Array): number },
+  text: string,
+  name: string,
+): void {
   const bytes = encoder.encode(text);
-  for (let off = 0; off < bytes.length;) off += target.writeSync(bytes.subarray(off));
+  try {
+    for (let off = 0; off < bytes.length;) off += target.writeSync(bytes.subarray(off));
+  } catch (e) {
+    throw ioErrorOf(e, name, "output") ?? e;
+  }
+}
+
+/** Opens (creates or truncates) an output file; a directory or a bad path is an {@linkcode IoError}. */
+async function openOutputFile(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { write: true, create: true, truncate: true });
+  } catch (e) {
+    throw ioErrorOf(e, path, "output") ?? e;
+  }
+}
+
+/**
+ * Makes sure `dir` is a directory to write into (creating it and its parents); an existing file
+ * there is a usage error naming the path, not an OS error.
+ */
+async function ensureOutputDir(dir: string): Promise<void> {
+  const st = await Deno.stat(dir).catch(() => null);
+  if (st && !st.isDirectory) {
+    throw new IoError(
+      "already-exists",
+      dir,
+      "output",
+      "exists and is not a directory; -o needs a directory (new or existing)",
+    );
+  }
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw ioErrorOf(e, dir, "output") ?? e;
+  }
 }
 
 const STD_OUTPUT: CliOutput = {
-  stdout: (text) => writeAllSync(Deno.stdout, text),
-  stderr: (text) => writeAllSync(Deno.stderr, text),
+  stdout: (text) => writeAllSync(Deno.stdout, text, "<stdout>"),
+  stderr: (text) => writeAllSync(Deno.stderr, text, "<stderr>"),
 };
 
 const EXIT_CODES_HELP = `
@@ -103,6 +145,8 @@ async function writeReport(
   outDir: string | undefined,
   flags: ReplayFlags,
 ) {
+  // A bad -o fails before the replay, not after it.
+  if (outDir !== undefined) await ensureOutputDir(outDir);
   const { r, notes, input } = await runReplay(io, trace, flags, { metrics: true });
   const dir = outDir ?? defaultReportDir(input.path, input.bundle?.dir ?? null);
   const { files } = await buildReplayReport(r, {
@@ -115,10 +159,15 @@ async function writeReport(
 }
 
 async function writeFiles(dir: string, files: Map<string, string | Uint8Array>): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
+  await ensureOutputDir(dir);
   for (const [file, content] of files) {
-    if (typeof content === "string") await Deno.writeTextFile(`${dir}/${file}`, content);
-    else await Deno.writeFile(`${dir}/${file}`, content);
+    const path = `${dir}/${file}`;
+    try {
+      if (typeof content === "string") await Deno.writeTextFile(path, content);
+      else await Deno.writeFile(path, content);
+    } catch (e) {
+      throw ioErrorOf(e, path, "output") ?? e;
+    }
   }
 }
 
@@ -171,10 +220,8 @@ function kmemProgram(io: CliOutput): Command {
       const input = await resolveTraceInput(trace, flags.format);
       const out = flags.output;
       const rows = new CallRowWriter(out.endsWith(".csv") ? "csv" : "ndjson");
-      using file = out === "-"
-        ? null
-        : await Deno.open(out, { write: true, create: true, truncate: true });
-      const write = file ? (text: string) => writeAllSync(file, text) : io.stdout;
+      using file = out === "-" ? null : await openOutputFile(out);
+      const write = file ? (text: string) => writeAllSync(file, text, out) : io.stdout;
       const s = await readWithProgress(
         input,
         (bytes) =>
@@ -293,7 +340,7 @@ export async function main(args: string[], io: CliOutput = STD_OUTPUT): Promise<
     // Commander has printed its own message (usage error, --help, --version).
     if (e instanceof CommanderError) return e.exitCode;
     const status = exitStatusOf(e);
-    io.stderr(`kmem: ${status.message}\n`);
+    if (status.message) io.stderr(`kmem: ${status.message}\n`);
     if (status.internal && Deno.env.get("KMEM_DEBUG")) io.stderr(`${(e as Error)?.stack}\n`);
     return status.code;
   }

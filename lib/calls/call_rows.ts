@@ -5,9 +5,7 @@
  * @module
  */
 
-// Full npm: specifier (version as in deno.json): importable without the repository's import map.
-// deno-lint-ignore no-import-prefix
-import Papa from "npm:papaparse@5.7.1";
+import { toCsv } from "../trace/csv_text.ts";
 import { formatGfp } from "../kernel/gfp_flags.ts";
 import { MIGRATE_TYPE_NAMES, ZONE_NAMES } from "../kernel/constants.ts";
 import { EVENT_NAMES } from "../trace/event_kind.ts";
@@ -78,9 +76,7 @@ export class CallRowWriter {
     const rows: unknown[][] = new Array(b.length);
     for (let i = 0; i < b.length; i++) rows[i] = this.#row(b, i, strings);
     if (this.#format === "csv") {
-      const text = Papa.unparse({ fields: [...CALL_COLUMNS], data: rows }, {
-        header: this.#header,
-      }) + "\r\n";
+      const text = toCsv(CALL_COLUMNS, rows, { header: this.#header }) + "\r\n";
       this.#header = false;
       return text;
     }

@@ -4,10 +4,7 @@
  * @module
  */
 
-// Full npm: specifiers (versions as in deno.json): a script outside the repository has no
-// import map, and mod.ts must still load.
-// deno-lint-ignore no-import-prefix
-import Papa from "npm:papaparse@5.7.1";
+import { toCsv } from "../trace/csv_text.ts";
 
 /** A cell: numbers are written in full precision, strings quoted when needed. */
 export type Cell = string | number | boolean;
@@ -30,9 +27,8 @@ export interface TidyTable {
 }
 
 /**
- * CSV text of a table (RFC 4180 via papaparse, `\n` line ends, header row first). Cells that
- * begin with `=`, `+`, `-`, `@` and are not numbers are not altered: the CSV is data, not a
- * spreadsheet, so a kernel symbol like `-1` or `+0x10` stays byte-identical.
+ * CSV text of a table (`\n` line ends, header row first), cells neutralised against formula
+ * injection by `toCsv` (lib/trace/csv_text.ts).
  *
  * @example
  * ```ts
@@ -42,7 +38,7 @@ export interface TidyTable {
  * ```
  */
 export function tableToCsv(table: TidyTable): string {
-  return Papa.unparse({ fields: table.columns, data: table.rows }, { newline: "\n" });
+  return toCsv(table.columns, table.rows, { newline: "\n" });
 }
 
 /**

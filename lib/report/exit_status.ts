@@ -8,6 +8,7 @@
 import { CaptureError, CaptureInterrupted } from "../capture/tracefs_capture.ts";
 import { MmInvariantError } from "../mm/mm_invariant_error.ts";
 import { InputError, TraceSyntaxError } from "../trace/diagnostics.ts";
+import { IoError, ioErrorOf } from "../trace/io_error.ts";
 
 /** `kmem` exit codes (documented in README and `kmem --help`). */
 export const ExitCode = {
@@ -23,7 +24,7 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
-/** The exit code and message of a failed command. */
+/** The exit code and message of a failed command; an empty message prints nothing. */
 export interface ExitStatus {
   code: number;
   /** One line, without the `kmem: ` prefix. */
@@ -41,10 +42,15 @@ export interface ExitStatus {
  * import { InputError } from "../trace/diagnostics.ts";
  * exitStatusOf(new InputError("t.dat: no buffer \"x\"")).code; // 2
  * exitStatusOf(new RangeError("oops")).message; // "internal error: oops"
+ * exitStatusOf(new Deno.errors.BrokenPipe("Broken pipe (os error 32)")); // { code: 0, message: "", internal: false }
  * ```
  */
 export function exitStatusOf(e: unknown): ExitStatus {
   const fail = (code: number, message: string): ExitStatus => ({ code, message, internal: false });
+  // A reader that closed stdout early (`kmem import … | head`) has what it wanted: end quietly.
+  const pipe = ioErrorOf(e, "<stdout>", "output");
+  if (pipe?.kind === "broken-pipe") return fail(ExitCode.ok, "");
+  if (e instanceof IoError) return fail(e.exitCode, e.message);
   if (e instanceof CaptureInterrupted) return fail(ExitCode.interrupted, e.message);
   if (
     e instanceof TraceSyntaxError || e instanceof InputError || e instanceof CaptureError

@@ -13,8 +13,29 @@ const HTML_ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
+/** Unicode bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
 /**
- * Escapes text for HTML element content and quoted attribute values.
+ * Bidi controls from the trace written as visible text (`[U+202E]`): raw, they would reorder
+ * the text around them on the page ("Trojan Source"), so a comm could pose as another.
+ *
+ * @example
+ * ```ts
+ * import { visibleBidi } from "./html_escape.ts";
+ * visibleBidi("ab\u202ecd"); // "ab[U+202E]cd"
+ * ```
+ */
+export function visibleBidi(text: string): string {
+  return text.replace(
+    BIDI_CONTROLS,
+    (c) => `[U+${c.charCodeAt(0).toString(16).toUpperCase()}]`,
+  );
+}
+
+/**
+ * Escapes text for HTML element content and quoted attribute values; bidi controls become
+ * visible ({@linkcode visibleBidi}).
  *
  * @example
  * ```ts
@@ -23,12 +44,13 @@ const HTML_ESCAPES: Record<string, string> = {
  * ```
  */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+  return visibleBidi(text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!));
 }
 
 /**
  * JSON for an inline `<script type="application/json">` element: `<`, `>`, `&` and the line
- * separators are written as \u escapes so no string in the data can close the element.
+ * separators are written as \u escapes so no string in the data can close the element; bidi
+ * controls in strings become visible text ({@linkcode visibleBidi}).
  *
  * @example
  * ```ts
@@ -37,7 +59,7 @@ export function escapeHtml(text: string): string {
  * ```
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
+  return visibleBidi(JSON.stringify(value))
     .replace(/</g, "\\u003c")
     .replace(/>/g, "\\u003e")
     .replace(/&/g, "\\u0026")

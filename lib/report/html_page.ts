@@ -12,7 +12,7 @@ import { Buffer } from "node:buffer";
 import type { ChartDef, VlSpec } from "./chart_spec.ts";
 import { MIGRATETYPE_COLORS } from "./chart_spec.ts";
 import { type Cell, nsToSeconds } from "./csv_table.ts";
-import { escapeHtml, jsonForScript, scriptForInline } from "./html_escape.ts";
+import { escapeHtml, jsonForScript, scriptForInline, visibleBidi } from "./html_escape.ts";
 import type { PageblockMapImage } from "./pageblock_map_image.ts";
 import type { ReportAssets } from "./report_assets.ts";
 import type { ReportContent, ShownTable } from "./report_content.ts";
@@ -224,7 +224,7 @@ function renderChart(r: RenderedChart): string {
     escapeHtml(c.name)
   }">` +
     `<figcaption><h3>${escapeHtml(c.title)}</h3><p>${escapeHtml(c.description)}</p></figcaption>` +
-    `<div class="vis">${r.svg}</div>` +
+    `<div class="vis">${visibleBidi(r.svg)}</div>` +
     `<p class="files">Data: <a href="${escapeHtml(c.table)}">${escapeHtml(c.table)}</a> · ` +
     `Vega-Lite spec: <a href="${escapeHtml(c.name)}.vl.json">${escapeHtml(c.name)}.vl.json</a>` +
     ` · drag or scroll on a time axis to zoom, double-click to reset</p></figure>`;
