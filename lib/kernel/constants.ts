@@ -10,6 +10,9 @@ export const PAGE_SHIFT_4K = 12;
 /** Default page size in bytes (arch/x86/include/asm/page_types.h). */
 export const PAGE_SIZE_4K_BYTES = 1 << PAGE_SHIFT_4K;
 
+/** Physical address bits of x86-64 with 5-level paging (arch/x86/include/asm/sparsemem.h). */
+export const MAX_PHYSMEM_BITS_X86_64 = 52;
+
 /**
  * Pointers printed with `%p` are hashed to 32 bits (lib/vsprintf.c `ptr_to_id`, the tracefs
  * `hash-ptr` option, on by default), while raw x86-64/arm64 kernel pointers are far above this:

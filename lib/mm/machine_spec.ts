@@ -104,6 +104,30 @@ export interface PresetOptions {
 const GIB = 1024 * 1024 * 1024;
 
 /**
+ * The most pages an emulated machine may span (its highest zone end pfn): 2^26, i.e. 256 GiB of
+ * 4 KiB pages. The emulator keeps a few bytes of state per pfn (page words, pageblock bits, pfn
+ * maps), so this bound keeps a replay under ≈0.5 GB whatever number an input holds; a pfn above
+ * the machine is a `pfn-outside-zone` desync, never a reason to grow it (README "Limits").
+ */
+export const MAX_EMULATED_PAGES = 2 ** 26;
+
+/**
+ * The end pfn (exclusive) of the machine's highest zone: what the emulator's per-pfn state is
+ * sized by.
+ *
+ * @example
+ * ```ts
+ * import { machineEndPfn, presetMachineSpec } from "./machine_spec.ts";
+ * machineEndPfn(presetMachineSpec("x86_64", { memoryBytes: 8 * 2 ** 30 })); // 2097152
+ * ```
+ */
+export function machineEndPfn(spec: MachineSpec): number {
+  let end = 0;
+  for (const z of spec.zones) end = Math.max(end, z.startPfn + z.spannedPages);
+  return end;
+}
+
+/**
  * A machine with the zone layout of an architecture: x86_64 (DMA < 16 MiB, DMA32 < 4 GiB,
  * Normal above), i386 (DMA, Normal up to 896 MiB, HighMem above), arm64 (DMA32 < 4 GiB,
  * Normal above). Memory starts at pfn 0 (x86 keeps pfn 0 reserved, so DMA starts at pfn 1).

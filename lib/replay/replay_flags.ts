@@ -8,6 +8,7 @@
 
 // Full npm: specifier (version as in deno.json): importable without the repository's import map.
 // deno-lint-ignore no-import-prefix
+import { MAX_EMULATED_PAGES } from "../mm/machine_spec.ts";
 import { type Command, InvalidArgumentError, Option } from "npm:commander@14.0.3";
 import type { ArchName } from "../mm/machine_spec.ts";
 import type { ImportOptions } from "../calls/trace_import.ts";
@@ -61,6 +62,28 @@ export function parseSize(text: string): number {
   return Math.round(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
 }
 
+/** The emulator's limit in GiB of 4 KiB pages, for messages. */
+const MAX_EMULATED_GIB = (MAX_EMULATED_PAGES * 4096) / 2 ** 30;
+
+/**
+ * `--memory`: a size within what the emulator holds (README "Limits").
+ *
+ * @example
+ * ```ts
+ * import { parseMemory } from "./replay_flags.ts";
+ * parseMemory("8GiB"); // 8589934592
+ * ```
+ */
+export function parseMemory(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes <= 0 || bytes > MAX_EMULATED_PAGES * 4096) {
+    throw new InvalidArgumentError(
+      `${text} is outside 1 byte … ${MAX_EMULATED_GIB} GiB, the most memory kmemreplay emulates`,
+    );
+  }
+  return bytes;
+}
+
 /** A whole number ≥ 0 (flag value). */
 export function parseIntArg(text: string): number {
   const n = Number(text);
@@ -109,7 +132,11 @@ export function addReplayOptions(cmd: Command): Command {
       new Option("--arch <preset>", "zone layout preset when no zoneinfo is given")
         .choices(["x86_64", "i386", "arm64"]),
     )
-    .option("--memory <size>", "installed memory of the preset, e.g. 2GiB", parseSize)
+    .option(
+      "--memory <size>",
+      `installed memory of the preset, e.g. 2GiB (at most ${MAX_EMULATED_GIB} GiB)`,
+      parseMemory,
+    )
     .option("--page-size <size>", "page size: 4KiB, 8KiB, 16KiB, 64KiB", parseSize)
     .option("--max-order <n>", "MAX_PAGE_ORDER (default 10)", parseIntArg)
     .option("--pageblock-order <n>", "pageblock order (default 9)", parseIntArg)

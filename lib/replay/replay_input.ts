@@ -8,7 +8,7 @@
 
 import { parseSnapshotSet, type SnapshotPair } from "../snapshot/bundle.ts";
 import { traceByteStream, type TraceInput } from "../snapshot/trace_input.ts";
-import { memoryBytesFromPfns } from "./memory_from_pfns.ts";
+import { memorySizingFromPfns } from "./memory_from_pfns.ts";
 import { replayTrace, type ReplayTraceOptions, type ReplayTraceResult } from "./replay_trace.ts";
 import { type MachineChoice, selectMachine } from "./select_machine.ts";
 
@@ -57,7 +57,7 @@ export async function replayInput(
     sizeMemoryBytes: () =>
       input.path === "-"
         ? Promise.resolve(STDIN_MEMORY_BYTES)
-        : read((bytes) => memoryBytesFromPfns(bytes, importOptions)),
+        : read((bytes) => memorySizingFromPfns(bytes, importOptions)),
   });
   const result = await read((bytes) =>
     replayTrace(bytes, {

@@ -8,13 +8,17 @@
 
 import {
   type ArchName,
+  machineEndPfn,
   type MachineSpec,
   machineSpecFromZoneinfo,
+  MAX_EMULATED_PAGES,
   presetMachineSpec,
   type ZoneSpec,
 } from "../mm/machine_spec.ts";
 import type { SnapshotPair } from "../snapshot/bundle.ts";
 import type { ZoneInfo } from "../snapshot/zoneinfo.ts";
+import { InputError } from "../trace/diagnostics.ts";
+import { MAX_SIZING_PFN, type PfnSizing } from "./memory_from_pfns.ts";
 
 /** The machine and what-if choices of `kmem replay` (all optional: the bundle decides). */
 export interface MachineChoice {
@@ -43,7 +47,8 @@ export interface SelectedMachine {
 
 /**
  * Chooses the machine. `sizeMemoryBytes` is called only when nothing says how big memory is
- * (no zoneinfo, no `memoryBytes`): it may read the trace once to find its highest pfn.
+ * (no zoneinfo, no `memoryBytes`): it may read the trace once to find its highest pfn. A
+ * machine beyond `MAX_EMULATED_PAGES` is an {@linkcode InputError} naming where it came from.
  *
  * @example A what-if on the demo bundle's own machine: before-snapshots kept, watermarks recomputed
  * ```ts
@@ -62,7 +67,7 @@ export interface SelectedMachine {
 export async function selectMachine(
   choice: MachineChoice,
   snapshots: SnapshotPair,
-  context: { bundleDir: string | null; sizeMemoryBytes: () => Promise<number> },
+  context: { bundleDir: string | null; sizeMemoryBytes: () => Promise<number | PfnSizing> },
 ): Promise<SelectedMachine> {
   const notes: string[] = [];
   const arch = choice.arch ?? "x86_64";
@@ -78,12 +83,23 @@ export async function selectMachine(
   } else {
     let memoryBytes = choice.memoryBytes;
     if (memoryBytes === undefined) {
-      memoryBytes = await context.sizeMemoryBytes();
+      const sized = await context.sizeMemoryBytes();
+      const sizing = typeof sized === "number" ? { bytes: sized, pfnsBeyond: 0 } : sized;
+      memoryBytes = sizing.bytes;
       notes.push(
         `no zoneinfo: memory sized from the highest pfn in the trace (${
           (memoryBytes / 2 ** 30).toFixed(0)
         } GiB); pass --machine or --memory to choose`,
       );
+      if (sizing.pfnsBeyond > 0) {
+        notes.push(
+          `${sizing.pfnsBeyond} calls name pfns at or above 0x${
+            MAX_SIZING_PFN.toString(16)
+          } (beyond the ${
+            (MAX_EMULATED_PAGES * 4096) / 2 ** 30
+          } GiB kmemreplay emulates): replayed as pfn-outside-zone`,
+        );
+      }
     }
     base = presetMachineSpec(arch, {
       memoryBytes,
@@ -92,6 +108,16 @@ export async function selectMachine(
       pageblockOrder: choice.pageblockOrder,
       cpus: choice.cpus,
     });
+  }
+  const endPfn = machineEndPfn(base);
+  if (endPfn > MAX_EMULATED_PAGES) {
+    const from = choice.machine?.name ??
+      (presetWanted ? "--memory / --page-size" : `${context.bundleDir}/before.zoneinfo`);
+    throw new InputError(
+      `${from}: the machine spans ${endPfn} pages (pfn 0x${(endPfn - 1).toString(16)}), more ` +
+        `than the ${MAX_EMULATED_PAGES} pages kmemreplay emulates (README "Limits"); pass ` +
+        `--memory to replay a smaller what-if machine`,
+    );
   }
   let seed = snapshots;
   if (presetWanted && snapshots.before.zoneinfo) {

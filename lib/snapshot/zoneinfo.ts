@@ -16,6 +16,7 @@
  * @module
  */
 
+import { MAX_PHYSMEM_BITS_X86_64, PAGE_SHIFT_4K } from "../kernel/constants.ts";
 import { TraceSyntaxError } from "../trace/diagnostics.ts";
 import { parseCount, snapshotLines, type SnapshotPlace } from "./parse_count.ts";
 
@@ -68,7 +69,13 @@ interface Draft {
   at: SnapshotPlace;
   seen: Set<string>;
   pageset: Partial<ZonePageset> & { at?: SnapshotPlace } | null;
+  /** Where `spanned` was read, for errors about the span. */
+  spannedAt?: SnapshotPlace;
 }
+
+/** pfns of a 52-bit physical address space with 4 KiB pages: no zone can reach beyond. */
+const MAX_PFN_BITS = MAX_PHYSMEM_BITS_X86_64 - PAGE_SHIFT_4K;
+const MAX_PFNS = 2 ** MAX_PFN_BITS;
 
 const REQUIRED = ["pages free", "min", "low", "high", "spanned", "present", "managed"] as const;
 
@@ -119,8 +126,26 @@ export function parseZoneinfo(text: string, file = "<input>"): ZoneInfo[] {
     if (!d.seen.has("protection")) {
       throw new TraceSyntaxError(`zone ${d.zone.name} lacks 'protection:'`, d.at);
     }
-    d.zone.populated = d.zone.presentPages > 0;
-    out.push(d.zone);
+    const z = d.zone;
+    const at = d.spannedAt ?? d.at;
+    // A zone the kernel could print: within the physical address space, present ≤ spanned,
+    // managed ≤ present (mm/mm_init.c calculate_node_totalpages, memblock accounting).
+    if (z.startPfn + z.spannedPages > MAX_PFNS) {
+      throw new TraceSyntaxError(
+        `zone ${z.name} of node ${z.node} spans pfns ${z.startPfn} + ${z.spannedPages}, beyond ` +
+          `the ${MAX_PHYSMEM_BITS_X86_64}-bit physical address space (2^${MAX_PFN_BITS} pfns)`,
+        at,
+      );
+    }
+    if (z.presentPages > z.spannedPages || z.managedPages > z.presentPages) {
+      throw new TraceSyntaxError(
+        `zone ${z.name} of node ${z.node}: spanned ${z.spannedPages} ≥ present ` +
+          `${z.presentPages} ≥ managed ${z.managedPages} does not hold`,
+        at,
+      );
+    }
+    z.populated = z.presentPages > 0;
+    out.push(z);
   };
 
   for (let i = 0; i < lines.length; i++) {
@@ -205,6 +230,7 @@ export function parseZoneinfo(text: string, file = "<input>"): ZoneInfo[] {
     if (cur.seen.has(key)) throw new TraceSyntaxError(`duplicate '${key}' in zone ${z.name}`, at);
     cur.seen.add(key);
     z[field] = value;
+    if (key === "spanned") cur.spannedAt = at;
   }
   if (cur) finish(cur);
   return out;

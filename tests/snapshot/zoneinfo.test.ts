@@ -157,3 +157,19 @@ Deno.test("zoneinfo: bad input is a TraceSyntaxError naming the place", () => {
   const noCount = V4_4.replace("              count: 2\n", "");
   assert.throws(() => parseZoneinfo(noCount), /pageset of cpu 1 lacks count/);
 });
+
+Deno.test("zoneinfo: a span no kernel can print is an error at its spanned line (issue 16 item 1)", () => {
+  const text = read("before.zoneinfo");
+  const lines = text.split("\n");
+  const at = lines.findIndex((l) => /^\s+spanned\s+5505024$/.test(l)); // Normal, grep -n
+  assert.ok(at > 0);
+  const huge = text.replace(/(zone\s+Normal[\s\S]*?spanned\s+)5505024/, "$11099511627776");
+  assert.throws(
+    () => parseZoneinfo(huge, "before.zoneinfo"),
+    (e: unknown) =>
+      e instanceof TraceSyntaxError && e.line === at + 1 && e.file === "before.zoneinfo" &&
+      /beyond the 52-bit physical address space/.test(e.message),
+  );
+  const overPresent = text.replace(/(zone\s+Normal[\s\S]*?spanned\s+)5505024/, "$1100");
+  assert.throws(() => parseZoneinfo(overPresent, "z"), /spanned 100 ≥ present \d+ ≥ managed/);
+});
