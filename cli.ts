@@ -37,7 +37,9 @@ import { formatReplay } from "./lib/report/text/replay_text.ts";
 import { formatSlab } from "./lib/report/text/slab_text.ts";
 import { formatStats } from "./lib/report/text/stats_text.ts";
 import type { SlabSortKey } from "./lib/slab/slab_replay.ts";
-import { resolveTraceInput } from "./lib/snapshot/trace_input.ts";
+import { resolveTraceInput, type TraceInput } from "./lib/snapshot/trace_input.ts";
+import { parseSnapshotSet } from "./lib/snapshot/bundle.ts";
+import { checkBundleForValidate } from "./lib/snapshot/bundle_check.ts";
 import { parseZoneinfo } from "./lib/snapshot/zoneinfo.ts";
 import { InputError } from "./lib/trace/diagnostics.ts";
 import { IoError, ioErrorOf } from "./lib/trace/io_error.ts";
@@ -113,11 +115,11 @@ const DEMO_BUNDLE = new URL("./traces/demo/", import.meta.url).pathname;
 /** Resolves the trace argument, reads `--machine`, chooses the machine and replays. */
 async function runReplay(
   io: CliOutput,
-  trace: string,
+  trace: string | TraceInput,
   flags: ReplayFlags,
   extra: Pick<ReplayTraceOptions, "slab" | "metrics"> = {},
 ) {
-  const input = await resolveTraceInput(trace, flags.format);
+  const input = typeof trace === "string" ? await resolveTraceInput(trace, flags.format) : trace;
   const machine = flags.machine === undefined
     ? undefined
     : parseZoneinfo(await Deno.readTextFile(flags.machine), flags.machine);
@@ -300,11 +302,19 @@ function kmemProgram(io: CliOutput): Command {
       .description("replay a bundle and compare with its after-snapshots, with the error budget")
       .argument("<bundle-dir>", "capture bundle (trace + before.* / after.* snapshots)"),
   ).action(async (dir: string, flags: ReplayFlags) => {
-    const { r, input, snapshots } = await runReplay(io, dir, flags, { slab: true });
-    if (!input.bundle) throw new InputError(`${dir}: kmem validate needs a bundle directory`);
-    if (!snapshots.after.buddyinfo && !snapshots.after.zoneinfo) {
+    // A bundle that cannot be compared fails before the replay, naming the file.
+    const input = await resolveTraceInput(dir, flags.format);
+    const bundle = input.bundle;
+    if (!bundle) throw new InputError(`${dir}: kmem validate needs a bundle directory`);
+    const textSnapshots = Object.fromEntries(
+      Object.entries(bundle.snapshotFiles).filter(([name]) => !name.endsWith("kpageflags")),
+    );
+    const parsed = parseSnapshotSet(textSnapshots);
+    if (!parsed.after.buddyinfo && !parsed.after.zoneinfo) {
       throw new InputError(`${dir}: no after.buddyinfo / after.zoneinfo to compare with`);
     }
+    checkBundleForValidate(parsed, bundle.dir.replace(/\/+$/, ""));
+    const { r, snapshots } = await runReplay(io, input, flags, { slab: true });
     const v = validateReplay(r, snapshots.after, snapshots.before);
     print(flags.json ? JSON.stringify(v, null, 2) : formatValidation(v));
   });
