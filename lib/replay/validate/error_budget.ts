@@ -291,3 +291,25 @@ function managedGrowth(after: SnapshotSet, before?: SnapshotSet): number {
   }
   return g;
 }
+
+/**
+ * One line for caches whose prediction went below zero and was clamped: the replay saw more
+ * frees than the before-snapshot and the trace's allocations account for. Those objects existed
+ * (the kernel freed them), so they were allocated where neither looked: between the
+ * before-snapshot and tracing on, by bulk allocation (kmem_cache_alloc_bulk has no per-object
+ * tracepoint), or a free appears twice in the trace.
+ */
+export function shortfallBudget(slab: SlabValidation[]): ErrorBudgetLine[] {
+  const short = slab.filter((s) => s.shortfall > 0).sort((a, b) => b.shortfall - a.shortfall);
+  if (short.length === 0) return [];
+  return [{
+    item: "slab: frees of objects neither the before-snapshot nor the trace shows",
+    estimate: short.reduce((a, s) => a + s.shortfall, 0),
+    unit: "objects",
+    basis:
+      `before + allocations − frees went below 0 in ${short.length} caches (${
+        short.slice(0, 4).map((s) => `${s.name} ${s.shortfall}`).join(", ")
+      }); predicted active_objs clamped at 0 — allocated untraced (before tracing on, or in ` +
+      "bulk) or freed twice in the trace",
+  }];
+}

@@ -11,8 +11,10 @@ import {
   TARGET_FREE_BLOCKS_PCT,
   TARGET_FREE_PAGES_PCT,
   TARGET_SLAB_PCT,
+  type TargetStatus,
   type ValidationReport,
 } from "./validation_report.ts";
+import { assertNever } from "../../trace/assert_never.ts";
 
 /** Description of a page desync kind (for tables). */
 function desyncText(kind: string): string {
@@ -21,7 +23,19 @@ function desyncText(kind: string): string {
 
 const fmtPct = (x: number) =>
   `${x >= 0 ? "+" : ""}${x.toFixed(x !== 0 && Math.abs(x) < 0.1 ? 3 : 2)}%`;
-const ok = (b: boolean) => (b ? "met" : "MISSED");
+/** A target's verdict; "not evaluated" says that nothing was compared, not that it was met. */
+function verdict(status: TargetStatus, compared: string): string {
+  switch (status) {
+    case "met":
+      return "met";
+    case "missed":
+      return "MISSED";
+    case "not-evaluated":
+      return `not evaluated (0 ${compared.replace(/^\d+ /, "")} compared)`;
+    default:
+      return assertNever(status);
+  }
+}
 
 /**
  * Formats a {@linkcode ValidationReport} as the tables a human reads (`kmem validate`).
@@ -34,6 +48,8 @@ const ok = (b: boolean) => (b ? "met" : "MISSED");
  *   errorBudget: [], pfnAgreement: null,
  *   slabPages: { kpageflags: null, slabinfo: null, model: null },
  *   targets: { freePagesWithin0_5pct: true, freeBlocksWithin5pct: true, slabWithin2pct: true },
+ *   targetStatus: { freePages: "not-evaluated", freeBlocks: "not-evaluated", slab: "not-evaluated" },
+ *   targetCompared: { freePagesZones: 0, freeBlocksZones: 0, slabCaches: 0 },
  * });
  * text.includes("targets"); // true
  * ```
@@ -103,9 +119,11 @@ export function formatValidation(report: ValidationReport): string {
       o.push(
         `${Math.abs(s.activeObjs.errorPct) > TARGET_SLAB_PCT ? "! " : "  "}${
           s.name.slice(0, 28).padEnd(28)
-        } ${String(s.before ?? "-").padStart(9)} ${String(s.activeObjs.predicted).padStart(10)} ${
-          String(s.activeObjs.actual).padStart(9)
-        } ${fmtPct(s.activeObjs.errorPct).padStart(9)} ${String(s.impliedFrees).padStart(14)} ${
+        } ${String(s.before ?? "-").padStart(9)} ${
+          (s.shortfall > 0 ? `0 (−${s.shortfall})` : String(s.activeObjs.predicted)).padStart(10)
+        } ${String(s.activeObjs.actual).padStart(9)} ${fmtPct(s.activeObjs.errorPct).padStart(9)} ${
+          String(s.impliedFrees).padStart(14)
+        } ${
           String(
             inUse ? s.preTraceFrees : s.cpuHeldDelta === null ? "-" : signed(s.cpuHeldDelta),
           ).padStart(15)
@@ -165,12 +183,17 @@ export function formatValidation(report: ValidationReport): string {
       } ${l.basis}`,
     );
   }
-  const t = report.targets;
+  const t = report.targetStatus;
+  const n = report.targetCompared;
   o.push("");
   o.push(
-    `targets: free pages ±${TARGET_FREE_PAGES_PCT}% ${ok(t.freePagesWithin0_5pct)}, ` +
-      `free blocks ±${TARGET_FREE_BLOCKS_PCT}% ${ok(t.freeBlocksWithin5pct)}, ` +
-      `slab ±${TARGET_SLAB_PCT}% ${ok(t.slabWithin2pct)}`,
+    `targets: free pages ±${TARGET_FREE_PAGES_PCT}% ${
+      verdict(t.freePages, `${n.freePagesZones} zones`)
+    }, free blocks ±${TARGET_FREE_BLOCKS_PCT}% ${
+      verdict(t.freeBlocks, `${n.freeBlocksZones} zones`)
+    }, slab ±${TARGET_SLAB_PCT}% ${
+      verdict(t.slab, `${n.slabCaches} caches with > ${SLAB_FLAG_MIN_OBJS} objects`)
+    }`,
   );
   return o.join("\n");
 }

@@ -13,7 +13,7 @@ import type { ReplayTraceResult } from "../replay_trace.ts";
 import type { ZoneReplayResult } from "../page_replay_result.ts";
 import { compared, errorPct } from "./compared.ts";
 import { pfnAgreement } from "./pfn_agreement.ts";
-import { cpuHeldBudget, errorBudget, inUseBudget } from "./error_budget.ts";
+import { cpuHeldBudget, errorBudget, inUseBudget, shortfallBudget } from "./error_budget.ts";
 import {
   SLAB_FLAG_MIN_OBJS,
   type SlabValidation,
@@ -21,6 +21,7 @@ import {
   TARGET_FREE_BLOCKS_SLACK,
   TARGET_FREE_PAGES_PCT,
   TARGET_SLAB_PCT,
+  targetStatus,
   type ValidationReport,
   type ZoneValidation,
 } from "./validation_report.ts";
@@ -105,13 +106,16 @@ export function validateReplay(
       const change = p
         ? (slabMethod === "in-use" ? p.objectsDelta : p.activeObjs - p.activeObjsAtStart)
         : 0;
-      const predicted = p
+      const raw = p
         ? (bRow ? bRow.activeObjs + change : slabMethod === "in-use" ? change : p.activeObjs)
         : bRow?.activeObjs;
-      if (predicted === undefined) continue;
+      if (raw === undefined) continue;
+      // A count of objects is never below zero: the rest is a shortfall the budget explains.
+      const predicted = Math.max(0, raw);
       slab.push({
         name: a.name,
         activeObjs: compared(predicted, a.activeObjs),
+        shortfall: predicted - raw,
         flagged: a.activeObjs > SLAB_FLAG_MIN_OBJS,
         traced: p !== undefined && p.allocs + p.frees > 0,
         before: bRow?.activeObjs ?? null,
@@ -128,6 +132,8 @@ export function validateReplay(
     for (const [k, n] of Object.entries(result.slab.desync)) if (n > 0) desyncs[`slab:${k}`] = n;
   }
 
+  const slabFlagged = slab.filter((s) => s.flagged).length;
+  const blockZones = zones.filter((z) => z.freeBlocks.actual.length > 0).length;
   const blocksOk = zones.every((z) =>
     z.freeBlocks.actual.every((a, o) => {
       const d = Math.abs(z.freeBlocks.predicted[o]! - a);
@@ -153,6 +159,15 @@ export function validateReplay(
       }),
     )
     : null;
+  const targets = {
+    freePagesWithin0_5pct: zones.every((z) =>
+      Math.abs(z.freePages.errorPct) <= TARGET_FREE_PAGES_PCT
+    ),
+    freeBlocksWithin5pct: blocksOk,
+    slabWithin2pct: slab.every((s) =>
+      !s.flagged || Math.abs(s.activeObjs.errorPct) <= TARGET_SLAB_PCT
+    ),
+  };
   return {
     zones,
     slab,
@@ -170,15 +185,18 @@ export function validateReplay(
     errorBudget: [
       ...errorBudget(result, zones, after, before),
       ...(slabMethod === "in-use" ? inUseBudget(slab) : cpuHeldBudget(slab, after, before)),
+      ...shortfallBudget(slab),
     ],
-    targets: {
-      freePagesWithin0_5pct: zones.every((z) =>
-        Math.abs(z.freePages.errorPct) <= TARGET_FREE_PAGES_PCT
-      ),
-      freeBlocksWithin5pct: blocksOk,
-      slabWithin2pct: slab.every((s) =>
-        !s.flagged || Math.abs(s.activeObjs.errorPct) <= TARGET_SLAB_PCT
-      ),
+    targets,
+    targetStatus: {
+      freePages: targetStatus(zones.length, targets.freePagesWithin0_5pct),
+      freeBlocks: targetStatus(blockZones, targets.freeBlocksWithin5pct),
+      slab: targetStatus(slabFlagged, targets.slabWithin2pct),
+    },
+    targetCompared: {
+      freePagesZones: zones.length,
+      freeBlocksZones: blockZones,
+      slabCaches: slabFlagged,
     },
   };
 }

@@ -40,6 +40,23 @@ export const TARGET_SLAB_PCT = 2;
 /** … for caches with more than this many active objects (after snapshot). */
 export const SLAB_FLAG_MIN_OBJS = 1000;
 
+/** A target's verdict: `not-evaluated` when the bundle and trace gave nothing to compare. */
+export type TargetStatus = "met" | "missed" | "not-evaluated";
+
+/**
+ * The verdict of a target over `compared` items that `ok` says are all within it.
+ *
+ * @example
+ * ```ts
+ * import { targetStatus } from "./validation_report.ts";
+ * targetStatus(0, true); // "not-evaluated"
+ * targetStatus(3, false); // "missed"
+ * ```
+ */
+export function targetStatus(compared: number, ok: boolean): TargetStatus {
+  return compared === 0 ? "not-evaluated" : ok ? "met" : "missed";
+}
+
 /** One zone of a {@linkcode ValidationReport}. */
 export interface ZoneValidation {
   name: string;
@@ -78,6 +95,13 @@ export interface SlabValidation {
   impliedFrees: number;
   /** Frees of objects allocated before the trace, attributed to this cache (see slab replay). */
   preTraceFrees: number;
+  /**
+   * Objects the before-count plus the trace's change left below zero: the replay saw this many
+   * more frees than objects it knew of (allocated untraced between the before-snapshot and
+   * tracing on, or a free the trace shows twice). `activeObjs.predicted` is clamped at 0 and
+   * the shortfall is an error-budget line; 0 when the prediction needed no clamp.
+   */
+  shortfall: number;
   /**
    * Change, after − before, of the objects in slabs held by CPUs (`cpu_slabs · objs_per_slab`
    * of before/after.slab_sysfs): slabinfo counts all of them active, allocated or not. Null
@@ -125,6 +149,14 @@ export interface ValidationReport {
    * no such count.
    */
   slabPages: { kpageflags: number | null; slabinfo: number | null; model: number | null };
+  /**
+   * Each target as met, missed, or `not-evaluated` when nothing was compared for it (no zone, no
+   * buddyinfo orders, no cache above {@linkcode SLAB_FLAG_MIN_OBJS}); `targets` keeps its
+   * booleans, which read true in that case.
+   */
+  targetStatus: { freePages: TargetStatus; freeBlocks: TargetStatus; slab: TargetStatus };
+  /** How many items each target compared: zones, zones with buddyinfo orders, flagged caches. */
+  targetCompared: { freePagesZones: number; freeBlocksZones: number; slabCaches: number };
   targets: {
     /** Every populated zone's free pages within 0.5 %. */
     freePagesWithin0_5pct: boolean;
