@@ -8,9 +8,8 @@
 
 // Full npm: specifier (version as in deno.json): importable without the repository's import map.
 // deno-lint-ignore no-import-prefix
-import { MAX_EMULATED_PAGES } from "../mm/machine_spec.ts";
 import { type Command, InvalidArgumentError, Option } from "npm:commander@14.0.3";
-import type { ArchName } from "../mm/machine_spec.ts";
+import { type ArchName, MAX_EMULATED_PAGES } from "../mm/machine_spec.ts";
 import type { ImportOptions } from "../calls/trace_import.ts";
 import type { ZoneInfo } from "../snapshot/zoneinfo.ts";
 import type { ReplayMode } from "./page_replay_result.ts";
