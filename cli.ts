@@ -327,6 +327,8 @@ function kmemProgram(io: CliOutput): Command {
           "and after, trace text (+ trace.dat with trace-cmd), per-CPU buffer stats",
       ),
   ).action(async (command: string[], f: CaptureFlags) => {
+    // A file at -o is a usage error before tracing starts, not an OS error after it.
+    await ensureOutputDir(f.output);
     const r = await captureBundle({
       ...captureOptionsOf(command, f),
       onProgress: (m) => io.stderr(m + "\n"),

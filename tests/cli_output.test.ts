@@ -84,3 +84,14 @@ Deno.test("trace strings reach no CSV as formulas and no HTML as raw bidi contro
   assert.match(html, /ab\[U\+202E\]cd/);
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("kmem capture -o EXISTING_FILE is a usage error before tracing starts (exit 1)", async () => {
+  const file = Deno.makeTempFileSync();
+  const r = await kmem(["capture", "-o", file, "--seconds", "0.1"]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.stderr,
+    `kmem: ${file}: exists and is not a directory; -o needs a directory (new or existing)\n`,
+  );
+  Deno.removeSync(file);
+});
