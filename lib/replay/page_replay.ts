@@ -188,13 +188,20 @@ export class PageReplay implements Replayer<PageReplayResult> {
   /** The replay result (see {@linkcode PageReplayResult}). */
   finish(): PageReplayResult {
     this.#policy?.finish();
-    return buildPageReplayResult(
+    const r = buildPageReplayResult(
       this.mode,
       this.machine,
       this.#tally,
       this.#desyncs,
       this.#faithful?.pendingTakes ?? this.#policy!.liveAllocations,
     );
+    if (this.mode !== "faithful") return r;
+    const k = this.seed?.kpageflags;
+    return {
+      ...r,
+      seededFrom: k ? "kpageflags" : this.seed ? "counts" : "none",
+      kpageflagsSeed: k ?? [],
+    };
   }
 }
 

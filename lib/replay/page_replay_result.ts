@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { KpageflagsZoneCheck } from "./page/kpageflags_seed.ts";
 import type { DesyncCounts, DesyncKind } from "./page/desync_catalogue.ts";
 
 /** Replay mode: follow the trace's pfns, or let the emulator choose pfns like the kernel. */
@@ -99,6 +100,18 @@ export interface PageReplayResult {
   failures: FailureResult;
   /** Events explained without desync by the before-snapshot (unlocated blocks and pcp pages used). */
   seeded: { freeBlocksLocated: number; pcpPagesUsed: number };
+  /**
+   * Where the start state came from: `kpageflags` (free blocks and allocated pages at their real
+   * pfns, from before.kpageflags), `counts` (buddyinfo/pagetypeinfo counts: positions estimated
+   * as the trace touches them), `none` (no before-snapshot). Absent in policy mode.
+   */
+  seededFrom?: "kpageflags" | "counts" | "none";
+  /**
+   * Zones seeded from before.kpageflags: free blocks per order decomposed from the KPF_BUDDY
+   * runs against before.buddyinfo's, pre-existing allocated and hole pages (faithful: empty
+   * without kpageflags; absent in policy mode).
+   */
+  kpageflagsSeed?: KpageflagsZoneCheck[];
   /** Pages that entered a zone as MAX_PAGE_ORDER frees of never-seen memory (deferred init, hotplug). */
   zoneGrowthPages: number;
   /**

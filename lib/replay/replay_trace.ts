@@ -179,6 +179,7 @@ export async function replayTrace(
       buddyinfo: before.buddyinfo,
       pagetypeinfo: before.pagetypeinfo,
       zoneinfo: before.zoneinfo,
+      kpageflags: mode === "faithful" ? before.kpageflags : undefined,
     },
     strict: opts.strict,
     kernelVersion: opts.kernelVersion,

@@ -18,6 +18,8 @@ export const DESYNC_KINDS = {
   "take-untracked": "buddy_take/fallback of a never-seen page with no snapshot block to explain it",
   "take-not-free":
     "buddy_take/fallback of a page the model holds as allocated or on a pcp list (e.g. a free that bypassed the pcp list when its trylock failed)",
+  "kpageflags-stale":
+    "buddy_take/fallback of a page before.kpageflags showed allocated (no KPF_BUDDY): it changed between the snapshot read and the trace start (e.g. a pcp page drained back to buddy)",
   "migratetype-mismatch": "an event's migratetype contradicts a pageblock type already learned",
   "alloc-untracked":
     "page_alloc of a never-seen page (bulk allocator, compaction capture, missed events)",

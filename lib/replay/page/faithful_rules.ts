@@ -191,6 +191,14 @@ export class FaithfulRules {
     for (let k = 0; k < n; k++) this.#pbKnown[pb + k] = 1;
   }
 
+  /**
+   * Whether `pfn` lies in a block allocated before the trace per before.kpageflags that no
+   * traced take claimed: it may be a pcp page (those carry no KPF_BUDDY).
+   */
+  #hiddenPcp(head: number, pfn: number): boolean {
+    return !this.#pendingTakes.has(pfn) && this.machine.allocFlagsAt(head).preexisting;
+  }
+
   /** True when [base, base + 2^order) is entirely never-seen memory. */
   #allUnknown = (base: number, order: number): boolean => {
     const m = this.machine;
@@ -236,9 +244,12 @@ export class FaithfulRules {
       this.forced.carve(pfn, order);
       return;
     }
+    const stale = st === PageState.ALLOC && m.allocFlagsAt(head).preexisting;
     const mask = this.forced.carve(pfn, order, buddyMt);
     const others = mask & ~((1 << PageState.BUDDY) | (1 << PageState.UNKNOWN));
-    if (others & (1 << PageState.HOLE)) {
+    if (stale) {
+      this.#desync("kpageflags-stale", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+    } else if (others & (1 << PageState.HOLE)) {
       this.#desync("pfn-in-hole", b, i, `pfn 0x${pfn.toString(16)}`);
     } else if (others) {
       this.#desync(
@@ -406,6 +417,20 @@ export class FaithfulRules {
     const flags = (b.gfp[i]! & GFP.COMP) && order > 0 ? AllocPageFlag.COMPOUND : 0;
     if (st === PageState.PCP && head === pfn && ho === order) {
       this.forced.carve(pfn, order);
+    } else if (st === PageState.ALLOC && ho >= order && this.#hiddenPcp(head, pfn)) {
+      // Seeded from kpageflags: pcp pages read like allocated ones; the pagesets' counts say how
+      // many there are.
+      if (this.unlocated.takePcp(zi, b.cpu[i]!, 1 << order)) {
+        this.tally.seededPcpPages += 1 << order;
+      } else {
+        this.#desync(
+          "alloc-allocated",
+          b,
+          i,
+          `pfn 0x${pfn.toString(16)} order ${order}: allocated in before.kpageflags`,
+        );
+      }
+      this.forced.carve(pfn, order);
     } else if (st === PageState.ALLOC && head === pfn && ho === order) {
       if (!this.#pendingTakes.delete(pfn)) {
         this.#desync("alloc-allocated", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
@@ -477,7 +502,10 @@ export class FaithfulRules {
     const ho = m.orderAt(head);
     if (st === PageState.PCP && head === pfn && ho === order) {
       this.forced.carve(pfn, order);
-    } else if (st === PageState.UNKNOWN && ho >= order) {
+    } else if (
+      (st === PageState.UNKNOWN || (st === PageState.ALLOC && this.#hiddenPcp(head, pfn))) &&
+      ho >= order
+    ) {
       if (this.unlocated.takePcp(zi, b.cpu[i]!, 1 << order)) {
         this.tally.seededPcpPages += 1 << order;
       } else this.#desync("drain-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);

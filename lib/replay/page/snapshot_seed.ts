@@ -4,7 +4,8 @@
  *
  * - Faithful replay ({@linkcode seedUnlocated}): snapshots give counts, not pfns, so free blocks
  *   and pcp pages are added as *unlocated* counts; the replay materialises one when the trace
- *   first touches a pfn that must have been inside it.
+ *   first touches a pfn that must have been inside it. Zones a before.kpageflags snapshot covers
+ *   start from the real pfns instead (kpageflags_seed.ts); only their pcp pages stay counts.
  * - Policy replay ({@linkcode seedLayout}): the emulator needs real pfns, so a layout is
  *   synthesised: free blocks of each (order, type) are placed in pageblocks of that type with no
  *   free buddy (so they cannot merge), pcp lists get their page counts (or buddy, without pcp),
@@ -26,12 +27,16 @@ import type { ZoneInfo } from "../../snapshot/zoneinfo.ts";
 import { type ForcedPageState, type PageAllocator, PageState } from "../../mm/page_allocator.ts";
 import type { PreexistingPool } from "./preexisting_pool.ts";
 import type { UnlocatedPool } from "./unlocated_pool.ts";
+import type { Kpageflags } from "../../snapshot/kpageflags.ts";
+import { type KpageflagsZoneCheck, seedZoneFromKpageflags } from "./kpageflags_seed.ts";
 
 /** The before-snapshots a replay can start from (any subset). */
 export interface SeedSnapshots {
   buddyinfo?: BuddyInfoRow[];
   pagetypeinfo?: PagetypeInfo;
   zoneinfo?: ZoneInfo[];
+  /** Faithful: the real machine per pfn (zones it covers are seeded from it, not counts). */
+  kpageflags?: Kpageflags;
 }
 
 /** What seeding did. */
@@ -42,6 +47,11 @@ export interface SeedReport {
   unplaced: number;
   /** Pcp pages seeded. */
   pcpPages: number;
+  /**
+   * Zones seeded from before.kpageflags at real pfns, with their free blocks per order checked
+   * against buddyinfo's (absent when no zone was).
+   */
+  kpageflags?: KpageflagsZoneCheck[];
 }
 
 /** Free blocks per (order, mt) of one zone: rows[order][mt]. */
@@ -124,7 +134,18 @@ function pcpCounts(m: PageAllocator, snap: SeedSnapshots): Array<[number, number
 export function seedUnlocated(pool: UnlocatedPool, snap: SeedSnapshots): SeedReport {
   const m = pool.machine;
   const report: SeedReport = { freeBlocks: {}, unplaced: 0, pcpPages: 0 };
+  // Types first: blocks located from kpageflags go on their pageblock's list.
+  seedPageblockTypes(m, pool.forced, snap, new Map());
+  const k = snap.kpageflags;
   for (const [zi, c] of freeCounts(m, snap)) {
+    const z = m.zones[zi]!;
+    if (k && k.firstPfn <= z.startPfn && k.endPfn >= z.endPfn && z.endPfn > z.startPfn) {
+      const bi = snap.buddyinfo?.find((r) => r.node === z.node && r.zone === z.name);
+      const check = seedZoneFromKpageflags(pool, zi, k, bi?.freeBlocks ?? []);
+      (report.kpageflags ??= []).push(check);
+      report.freeBlocks[z.name] = check.kpageflagsBlocks.reduce((a, b) => a + b, 0);
+      continue;
+    }
     let n = 0;
     c.forEach((row, o) =>
       row.forEach((blocks, mt) => {
@@ -139,7 +160,6 @@ export function seedUnlocated(pool: UnlocatedPool, snap: SeedSnapshots): SeedRep
     pool.addPcp(zi, cpu, pages);
     report.pcpPages += pages;
   }
-  seedPageblockTypes(m, pool.forced, snap, new Map());
   return report;
 }
 
