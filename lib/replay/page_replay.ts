@@ -140,6 +140,7 @@ export class PageReplay implements Replayer<PageReplayResult> {
     this.#faithful = faithful
       ? new FaithfulRules(machine, forced, unlocated, this.#desyncs, this.#tally, fallbackTakes)
       : null;
+    if (this.seed?.kpageflags) this.#faithful?.trackFirstSightings();
     this.#policy = faithful ? null : new PolicyRules(
       machine,
       forced,

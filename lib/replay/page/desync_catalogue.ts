@@ -19,7 +19,7 @@ export const DESYNC_KINDS = {
   "take-not-free":
     "buddy_take/fallback of a page the model holds as allocated or on a pcp list (e.g. a free that bypassed the pcp list when its trylock failed)",
   "kpageflags-stale":
-    "buddy_take/fallback of a page before.kpageflags showed allocated (no KPF_BUDDY): it changed between the snapshot read and the trace start (e.g. a pcp page drained back to buddy)",
+    "the first event on a page contradicts before.kpageflags (taken from buddy though allocated there, freed or allocated though free there, drained though in buddy): the page changed between the snapshot read and the trace start",
   "migratetype-mismatch": "an event's migratetype contradicts a pageblock type already learned",
   "alloc-untracked":
     "page_alloc of a never-seen page (bulk allocator, compaction capture, missed events)",

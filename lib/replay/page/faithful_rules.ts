@@ -37,6 +37,23 @@ import type { PageReplayTally } from "./page_replay_tally.ts";
 import type { UnlocatedPool } from "./unlocated_pool.ts";
 import { PageblockKnowledge } from "./pageblock_knowledge.ts";
 
+/** Desyncs that, on a pfn no event touched yet, mean before.kpageflags was already stale. */
+const STALE_KINDS: ReadonlySet<DesyncKind> = new Set<DesyncKind>([
+  "take-not-free",
+  "alloc-from-buddy",
+  "alloc-allocated",
+  "double-free",
+  "drain-not-pcp",
+]);
+/** Calls whose pfn and order name pages. */
+const PFN_CALLS: ReadonlySet<CallKind> = new Set<CallKind>([
+  Call.BUDDY_TAKE,
+  Call.PAGE_ALLOC,
+  Call.PAGE_FREE,
+  Call.PCP_DRAIN,
+  Call.FALLBACK,
+]);
+
 /** The faithful rules over one machine. */
 export class FaithfulRules {
   /** Pageblocks whose migratetype the trace has confirmed. */
@@ -46,6 +63,8 @@ export class FaithfulRules {
   /** pfn of a buddy_take that a following extfrag explains (partial claim), or -1. */
   #claimHandled = -1;
   readonly #compaction: CompactionIsolation;
+  /** Seeded from kpageflags: 1 per pfn an event has touched (null otherwise). */
+  #seen: Uint8Array | null = null;
   /** What the trace said about pageblock types (for maps; the model's types start guessed). */
   readonly knowledge: PageblockKnowledge;
 
@@ -70,6 +89,11 @@ export class FaithfulRules {
 
   /** Applies call `i` of `b`. */
   apply(b: CallBatch, i: number, call: CallKind): void {
+    this.#applyCall(b, i, call);
+    if (this.#seen && PFN_CALLS.has(call)) this.#touch(b, i);
+  }
+
+  #applyCall(b: CallBatch, i: number, call: CallKind): void {
     switch (call) {
       case Call.BUDDY_TAKE:
         return this.#take(b, i);
@@ -129,7 +153,25 @@ export class FaithfulRules {
   }
 
   #desync(kind: DesyncKind, b: CallBatch, i: number, detail: string): void {
+    // A first sighting contradicting before.kpageflags: the page changed before tracing started.
+    const seen = this.#seen;
+    if (seen && STALE_KINDS.has(kind) && seen[b.pfn[i]!] === 0) kind = "kpageflags-stale";
     this.desyncs.record(kind, b.source[i]!, detail);
+  }
+
+  /**
+   * Seeded from kpageflags: from now on, desyncs on pfns no event touched yet are stale
+   * snapshot reads, not model errors.
+   */
+  trackFirstSightings(): void {
+    this.#seen = new Uint8Array(this.machine.endPfn);
+  }
+
+  /** Marks the pfns of call `i` as touched by the trace. */
+  #touch(b: CallBatch, i: number): void {
+    const pfn = b.pfn[i]!;
+    if (pfn < 0 || pfn >= this.#seen!.length) return;
+    this.#seen!.fill(1, pfn, Math.min(this.#seen!.length, pfn + 2 ** Math.min(b.order[i]!, 20)));
   }
   #wmarks(b: CallBatch, i: number): void {
     const zi = this.machine.findZone(b.node[i]!, b.zone[i]!);

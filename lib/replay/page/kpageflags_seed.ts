@@ -8,8 +8,9 @@
  *   aligned blocks of at most MAX_PAGE_ORDER at their real pfns. Adjacent free blocks that the
  *   kernel keeps apart (different migratetypes, isolation) come out merged: the decomposition is
  *   cross-checked against the snapshot's buddyinfo per order and the differences are reported.
- * - Whole pageblocks of pfns with no flag at all stay never-seen: they carry no information (on
- *   a 6.18 VM the PCI hole below 4 GiB reads so, not as KPF_NOPAGE).
+ * - Whole pageblocks of pfns with no flag at all are holes when the other pageblocks alone make
+ *   /proc/pagetypeinfo's count for the zone (on a 6.18 VM the PCI hole below 4 GiB reads as
+ *   flagless words, not KPF_NOPAGE), else allocations without flags.
  * - Every other pfn is allocated before the trace: maximal runs become aligned pre-existing
  *   allocated blocks, so a free of any aligned block inside one is explained. Pages on per-cpu
  *   lists are not buddy pages and read like allocated ones with no flags; the zoneinfo pagesets'
@@ -39,12 +40,17 @@ export interface KpageflagsZoneCheck {
   /** Pre-existing allocated pages and holes placed. */
   allocatedPages: number;
   holePages: number;
-  /** Pages left never-seen: whole pageblocks whose words are all zero (no information). */
-  unseenPages: number;
+  /** Pages of whole pageblocks whose words are all zero (no flag at all). */
+  flaglessBlockPages: number;
+  /**
+   * Whether those were taken as holes: the other pageblocks alone make pagetypeinfo's count of
+   * the zone's pageblocks (else they are allocations without flags, e.g. vmalloc pages).
+   */
+  flaglessAsHoles: boolean;
 }
 
-/** Class of a pfn in the snapshot (UNSEEN: left never-seen). */
-const Kind = { HOLE: 0, FREE: 1, ALLOC: 2, ZERO: 3, UNSEEN: 4 } as const;
+/** Class of a pfn in the snapshot. */
+const Kind = { HOLE: 0, FREE: 1, ALLOC: 2, ZERO: 3 } as const;
 
 function kindOf(k: Kpageflags, run: number): number {
   const w = k.runWord[run]!;
@@ -81,21 +87,23 @@ export function seedZoneFromKpageflags(
   zi: number,
   k: Kpageflags,
   buddyinfoBlocks: readonly number[],
+  pagetypeinfoBlocks?: number,
 ): KpageflagsZoneCheck {
   const m = pool.machine;
   const forced = pool.forced;
   const z = m.zones[zi]!;
+  const flagless = flaglessBlocks(m.pageblockPages, m.pageblockZone, zi, z, k);
+  const flaglessAsHoles = pagetypeinfoBlocks !== undefined &&
+    flagless.withFlags === pagetypeinfoBlocks;
   const blocks = new Array<number>(m.nrOrders).fill(0);
   let allocatedPages = 0;
   let holePages = 0;
-  let unseenPages = 0;
+  let flaglessBlockPages = 0;
   const place = (kind: number, from: number, to: number) => {
     for (let p = from; p < to;) {
       let o = m.maxOrder;
       while (o > 0 && ((p & ((1 << o) - 1)) !== 0 || p + (1 << o) > to)) o--;
-      if (kind === Kind.UNSEEN) {
-        // stays never-seen
-      } else if (kind === Kind.FREE) {
+      if (kind === Kind.FREE) {
         forced.placeFree(zi, p, o, m.pageblockMtOf(p));
         blocks[o]!++;
       } else {
@@ -129,14 +137,15 @@ export function seedZoneFromKpageflags(
       switchTo(kind, from);
       continue;
     }
-    // No flags at all: allocated without flags or on a pcp list; whole pageblocks of them say
-    // nothing (memory holes without NOPAGE read so too) and stay never-seen.
+    // No flags at all: allocated without flags (vmalloc …) or on a pcp list; whole pageblocks
+    // of them are holes when the flagged blocks alone make pagetypeinfo's count (a VM's PCI
+    // hole reads so, not as KPF_NOPAGE).
     const inFrom = Math.ceil(from / pb) * pb;
     const inTo = Math.floor(to / pb) * pb;
     if (inTo > inFrom) {
+      flaglessBlockPages += inTo - inFrom;
       switchTo(Kind.ALLOC, from);
-      switchTo(Kind.UNSEEN, inFrom);
-      unseenPages += inTo - inFrom;
+      switchTo(flaglessAsHoles ? Kind.HOLE : Kind.ALLOC, inFrom);
       switchTo(Kind.ALLOC, inTo);
     } else switchTo(Kind.ALLOC, from);
   }
@@ -155,6 +164,32 @@ export function seedZoneFromKpageflags(
     buddyinfoFreePages: biFree,
     allocatedPages,
     holePages,
-    unseenPages,
+    flaglessBlockPages,
+    flaglessAsHoles,
   };
+}
+
+/** Pageblocks of zone `zi` with at least one flagged (non-zero) word in `k`. */
+function flaglessBlocks(
+  pbPages: number,
+  pageblockZone: ArrayLike<number>,
+  zi: number,
+  z: { startPfn: number; endPfn: number },
+  k: Kpageflags,
+): { withFlags: number } {
+  const first = Math.floor(z.startPfn / pbPages);
+  const flagged = new Uint8Array(Math.ceil(z.endPfn / pbPages) - first);
+  for (let r = k.runAt(z.startPfn); r >= 0 && r < k.runCount; r++) {
+    const from = Math.max(z.startPfn, k.runStart[r]!);
+    if (from >= z.endPfn) break;
+    const w = k.runWord[r]!;
+    if (k.wordLo[w] === 0 && k.wordHi[w] === 0) continue;
+    const to = Math.min(z.endPfn, k.runStart[r + 1]!);
+    flagged.fill(1, Math.floor(from / pbPages) - first, Math.ceil(to / pbPages) - first);
+  }
+  let withFlags = 0;
+  for (let i = 0; i < flagged.length; i++) {
+    if (flagged[i] && pageblockZone[first + i] === zi) withFlags++;
+  }
+  return { withFlags };
 }

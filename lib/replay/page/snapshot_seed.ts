@@ -141,7 +141,9 @@ export function seedUnlocated(pool: UnlocatedPool, snap: SeedSnapshots): SeedRep
     const z = m.zones[zi]!;
     if (k && k.firstPfn <= z.startPfn && k.endPfn >= z.endPfn && z.endPfn > z.startPfn) {
       const bi = snap.buddyinfo?.find((r) => r.node === z.node && r.zone === z.name);
-      const check = seedZoneFromKpageflags(pool, zi, k, bi?.freeBlocks ?? []);
+      const pt = snap.pagetypeinfo?.blockCounts.find((r) => r.node === z.node && r.zone === z.name);
+      const ptBlocks = pt ? Object.values(pt.counts).reduce((a, b) => a + b, 0) : undefined;
+      const check = seedZoneFromKpageflags(pool, zi, k, bi?.freeBlocks ?? [], ptBlocks);
       (report.kpageflags ??= []).push(check);
       report.freeBlocks[z.name] = check.kpageflagsBlocks.reduce((a, b) => a + b, 0);
       continue;
