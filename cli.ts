@@ -24,7 +24,7 @@ import {
   parseIntArg,
   type ReplayFlags,
 } from "./lib/replay/replay_flags.ts";
-import { replayInput } from "./lib/replay/replay_input.ts";
+import { bundlePaths, replayInput } from "./lib/replay/replay_input.ts";
 import type { ReplayTraceOptions } from "./lib/replay/replay_trace.ts";
 import { formatValidation } from "./lib/replay/validate/format_validation.ts";
 import { validateReplay } from "./lib/replay/validate/validate_replay.ts";
@@ -307,7 +307,7 @@ function kmemProgram(io: CliOutput): Command {
     const bundle = input.bundle;
     if (!bundle) throw new InputError(`${dir}: kmem validate needs a bundle directory`);
     const textSnapshots = Object.fromEntries(
-      Object.entries(bundle.snapshotFiles).filter(([name]) => !name.endsWith("kpageflags")),
+      Object.entries(bundlePaths(input)).filter(([name]) => !name.endsWith("kpageflags")),
     );
     const parsed = parseSnapshotSet(textSnapshots);
     if (!parsed.after.buddyinfo && !parsed.after.zoneinfo) {

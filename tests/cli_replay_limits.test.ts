@@ -51,3 +51,25 @@ Deno.test("a bundle whose zoneinfo spans more than the emulator holds names the 
   );
   Deno.removeSync(dir, { recursive: true });
 });
+
+Deno.test("a bundle snapshot that no kernel could print is exit 2 naming its path and line", async () => {
+  const dir = Deno.makeTempDirSync();
+  for (const e of Deno.readDirSync(`${ROOT}traces/demo`)) {
+    Deno.copyFileSync(`${ROOT}traces/demo/${e.name}`, `${dir}/${e.name}`);
+  }
+  const zi = Deno.readTextFileSync(`${dir}/before.zoneinfo`);
+  // The issue's reproducer: Normal (line 152, grep -n spanned) says `spanned 1099511627776`.
+  Deno.writeTextFileSync(
+    `${dir}/before.zoneinfo`,
+    zi.replace(/(zone\s+Normal[\s\S]*?spanned\s+)5505024/, "$11099511627776"),
+  );
+  const r = await kmem(["replay", dir]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^kmem: ${dir}/before\\.zoneinfo:152: zone Normal of node 0 spans pfns 1048576 \\+ `,
+    ),
+  );
+  Deno.removeSync(dir, { recursive: true });
+});

@@ -49,7 +49,7 @@ export async function replayInput(
   options: Omit<ReplayTraceOptions, "spec" | "snapshots" | "file"> = {},
   read: InputReader = (consume) => consume(traceByteStream(input)),
 ): Promise<InputReplay> {
-  const snapshots = parseSnapshotSet(input.bundle?.snapshotFiles ?? {});
+  const snapshots = parseSnapshotSet(bundlePaths(input));
   const { format, strict, buffer } = options;
   const importOptions = { file: input.displayName, format, strict, buffer };
   const chosen = await selectMachine(choice, snapshots, {
@@ -68,4 +68,16 @@ export async function replayInput(
     })
   );
   return { result, notes: chosen.notes, snapshots };
+}
+
+/**
+ * The bundle's snapshot files keyed by their path (`DIR/before.zoneinfo`), so a parse error names
+ * the file a user can open.
+ */
+export function bundlePaths(input: TraceInput): Record<string, Uint8Array> {
+  if (!input.bundle) return {};
+  const dir = input.bundle.dir.replace(/\/+$/, "");
+  return Object.fromEntries(
+    Object.entries(input.bundle.snapshotFiles).map(([name, bytes]) => [`${dir}/${name}`, bytes]),
+  );
 }
