@@ -1,16 +1,13 @@
 /**
  * Turns a byte stream into the trace bytes inside it: gzip and zstd are recognised by their magic
- * bytes (not by the file name) and decompressed on the fly, so memory does not grow with the
- * trace length. Opening files is the caller's job.
+ * bytes (not by the file name; a zstd stream may start with a skippable frame) and decompressed on
+ * the fly, so memory does not grow with the trace length. Opening files is the caller's job.
  *
  * @module
  */
 
-// Full npm: specifiers (versions as in deno.json): a script outside the repository has no
-// import map, and mod.ts must still load.
-// deno-lint-ignore no-import-prefix
-import { Decompress as ZstdDecompress } from "npm:fzstd@0.1.1";
-import { InputError } from "./diagnostics.ts";
+import { gunzipMembers } from "./gunzip_members.ts";
+import { unzstdFrames } from "./zstd_frames.ts";
 
 /** Compression found at the start of a stream. */
 export type Compression = "none" | "gzip" | "zstd";
@@ -32,6 +29,10 @@ const MAGIC_BYTES = ZSTD_MAGIC.length;
 export function detectCompression(head: Uint8Array): Compression {
   if (startsWith(head, GZIP_MAGIC)) return "gzip";
   if (startsWith(head, ZSTD_MAGIC)) return "zstd";
+  // A skippable frame: magic 0x184D2A5? little-endian (RFC 8878 §3.1.2).
+  if (head.length >= 4 && (head[0]! & 0xf0) === 0x50 && head[1] === 0x2a && head[2] === 0x4d) {
+    if (head[3] === 0x18) return "zstd";
+  }
   return "none";
 }
 
@@ -63,6 +64,7 @@ export interface OpenedStream {
 export async function openTraceStream(
   stream: ReadableStream<Uint8Array>,
   headBytes = 64 * 1024,
+  file = "<input>",
 ): Promise<OpenedStream> {
   const raw = stream.getReader();
   // The magic may arrive split over several tiny reads (pipes): gather enough bytes first.
@@ -89,8 +91,8 @@ export async function openTraceStream(
       yield r.value;
     }
   })();
-  if (compression === "gzip") source = gunzip(source);
-  else if (compression === "zstd") source = unzstd(source);
+  if (compression === "gzip") source = gunzipMembers(source, file);
+  else if (compression === "zstd") source = unzstdFrames(source, file);
   // Collect enough decompressed bytes for detection without losing them.
   const it = source[Symbol.asyncIterator]();
   const pending: Uint8Array[] = [];
@@ -116,52 +118,6 @@ export async function openTraceStream(
     }
   })();
   return { compression, head, chunks };
-}
-
-async function* gunzip(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  const ds = new DecompressionStream("gzip");
-  const writer = ds.writable.getWriter();
-  const pump = (async () => {
-    try {
-      for await (const c of src) await writer.write(c as Uint8Array<ArrayBuffer>);
-      await writer.close();
-    } catch (e) {
-      await writer.abort(e).catch(() => {});
-    }
-  })();
-  const reader = ds.readable.getReader();
-  try {
-    for (;;) {
-      const r = await reader.read();
-      if (r.done) break;
-      yield r.value;
-    }
-  } catch (e) {
-    throw new InputError(`corrupt gzip data: ${(e as Error).message}`);
-  } finally {
-    await pump;
-  }
-}
-
-async function* unzstd(src: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
-  const out: Uint8Array[] = [];
-  const d = new ZstdDecompress((chunk: Uint8Array) => {
-    out.push(chunk);
-  });
-  for await (const c of src) {
-    try {
-      d.push(c);
-    } catch (e) {
-      throw new InputError(`corrupt zstd data: ${(e as Error).message}`);
-    }
-    while (out.length > 0) yield out.shift()!;
-  }
-  try {
-    d.push(new Uint8Array(0), true);
-  } catch (e) {
-    throw new InputError(`corrupt or truncated zstd data: ${(e as Error).message}`);
-  }
-  while (out.length > 0) yield out.shift()!;
 }
 
 function concat(parts: Uint8Array[], n: number): Uint8Array {

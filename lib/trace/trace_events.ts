@@ -83,7 +83,7 @@ export async function readTraceEvents(
   opts: TraceEventsOptions = {},
 ): Promise<TraceEventsSummary> {
   const file = opts.file ?? "<input>";
-  const opened = await openTraceStream(input);
+  const opened = await openTraceStream(input, undefined, file);
   let format: TraceFormat;
   const forced = opts.format && opts.format !== "auto" ? opts.format : null;
   if (forced === "trace.dat" || (!forced && isTraceDat(opened.head))) format = "trace.dat";
