@@ -8,7 +8,10 @@
  * @module
  */
 
-import { Decompress } from "fzstd";
+// Full npm: specifier (version as in deno.json): a script outside the repository has no import
+// map, and mod.ts must still load.
+// deno-lint-ignore no-import-prefix
+import { Decompress } from "npm:fzstd@0.1.1";
 import { assertNever } from "./assert_never.ts";
 import { TraceSyntaxError } from "./diagnostics.ts";
 import { Xxh64 } from "./xxh64.ts";
