@@ -31,6 +31,7 @@ import { validateReplay } from "./lib/replay/validate/validate_replay.ts";
 import { ExitCode, exitStatusOf } from "./lib/report/exit_status.ts";
 import { replayJson } from "./lib/report/replay_json.ts";
 import { buildReplayReport } from "./lib/report/replay_report.ts";
+import { KMEM_VERSION } from "./lib/report/kmem_version.ts";
 import { defaultReportDir } from "./lib/report/report_name.ts";
 import { readWithProgress } from "./lib/report/text/progress_bar.ts";
 import { formatReplay } from "./lib/report/text/replay_text.ts";
@@ -179,6 +180,7 @@ function kmemProgram(io: CliOutput): Command {
   const program = new Command()
     .name("kmem")
     .description("kmemreplay: replay Linux kmem ftrace traces against an emulated memory manager")
+    .version(KMEM_VERSION, "-V, --version", "print kmemreplay's version")
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,

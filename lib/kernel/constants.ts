@@ -22,6 +22,16 @@ export const HASHED_POINTER_LIMIT = 0x1_0000_0000;
 
 /** Largest buddy order, inclusive (include/linux/mmzone.h, MAX_PAGE_ORDER since v6.8). */
 export const MAX_PAGE_ORDER = 10;
+/**
+ * Largest MAX_PAGE_ORDER any configuration allows: CONFIG_ARCH_FORCE_MAX_ORDER is at most
+ * SECTION_SIZE_BITS − PAGE_SHIFT = 27 − 12 = 15 (arch/arm64/Kconfig, ARCH_FORCE_MAX_ORDER table
+ * for 4K pages; include/linux/mmzone.h takes MAX_PAGE_ORDER from it).
+ */
+export const MAX_PAGE_ORDER_LIMIT = 15;
+/** Smallest page size Linux builds: 4 KiB (PAGE_SHIFT 12, arch/x86/include/asm/page_types.h). */
+export const PAGE_SIZE_MIN_BYTES = PAGE_SIZE_4K_BYTES;
+/** Largest page size the emulator models: 64 KiB (arch/arm64/Kconfig ARM64_64K_PAGES, PAGE_SHIFT 16). */
+export const PAGE_SIZE_MAX_BYTES = 1 << 16;
 /** Number of buddy orders, 0..MAX_PAGE_ORDER (include/linux/mmzone.h). */
 export const NR_PAGE_ORDERS = MAX_PAGE_ORDER + 1;
 /** Pageblock order on x86-64: min(HUGETLB_PAGE_ORDER, MAX_PAGE_ORDER) (include/linux/pageblock-flags.h). */

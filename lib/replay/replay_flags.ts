@@ -9,7 +9,13 @@
 // Full npm: specifier (version as in deno.json): importable without the repository's import map.
 // deno-lint-ignore no-import-prefix
 import { type Command, InvalidArgumentError, Option } from "npm:commander@14.0.3";
+import {
+  MAX_PAGE_ORDER_LIMIT,
+  PAGE_SIZE_MAX_BYTES,
+  PAGE_SIZE_MIN_BYTES,
+} from "../kernel/constants.ts";
 import { type ArchName, MAX_EMULATED_PAGES } from "../mm/machine_spec.ts";
+import { MAX_CPUS } from "../trace/text/text_parser.ts";
 import type { ImportOptions } from "../calls/trace_import.ts";
 import type { ZoneInfo } from "../snapshot/zoneinfo.ts";
 import type { ReplayMode } from "./page_replay_result.ts";
@@ -90,6 +96,65 @@ export function parseIntArg(text: string): number {
   return n;
 }
 
+/**
+ * `--page-size`: a power of two from 4 KiB to 64 KiB, the page sizes Linux builds with that the
+ * emulator models.
+ *
+ * @example
+ * ```ts
+ * import { parsePageSize } from "./replay_flags.ts";
+ * parsePageSize("16KiB"); // 16384
+ * ```
+ */
+export function parsePageSize(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes < PAGE_SIZE_MIN_BYTES || bytes > PAGE_SIZE_MAX_BYTES || (bytes & (bytes - 1)) !== 0) {
+    throw new InvalidArgumentError(
+      `${text} is not a page size: a power of two from ${PAGE_SIZE_MIN_BYTES / 1024} KiB to ${
+        PAGE_SIZE_MAX_BYTES / 1024
+      } KiB (4KiB, 8KiB, 16KiB, 32KiB, 64KiB)`,
+    );
+  }
+  return bytes;
+}
+
+/**
+ * `--max-order`: MAX_PAGE_ORDER from 1 to the largest any kernel configuration allows (15).
+ *
+ * @example
+ * ```ts
+ * import { parseMaxOrder } from "./replay_flags.ts";
+ * parseMaxOrder("11"); // 11
+ * ```
+ */
+export function parseMaxOrder(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_PAGE_ORDER_LIMIT) {
+    throw new InvalidArgumentError(
+      `${text} is outside 1 … ${MAX_PAGE_ORDER_LIMIT}, the MAX_PAGE_ORDER range of Linux ` +
+        `(CONFIG_ARCH_FORCE_MAX_ORDER ≤ ${MAX_PAGE_ORDER_LIMIT}; 10 by default)`,
+    );
+  }
+  return n;
+}
+
+/**
+ * `--cpus`: 1 to the largest NR_CPUS of any configuration (8192).
+ *
+ * @example
+ * ```ts
+ * import { parseCpus } from "./replay_flags.ts";
+ * parseCpus("4"); // 4
+ * ```
+ */
+export function parseCpus(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_CPUS) {
+    throw new InvalidArgumentError(`${text} is outside 1 … ${MAX_CPUS} CPUs (NR_CPUS)`);
+  }
+  return n;
+}
+
 /** `--format`: the input format, detected by default. */
 export function formatOption(): Option {
   return new Option("--format <format>", "input format (default: detected from the content)")
@@ -136,14 +201,18 @@ export function addReplayOptions(cmd: Command): Command {
       `installed memory of the preset, e.g. 2GiB (at most ${MAX_EMULATED_GIB} GiB)`,
       parseMemory,
     )
-    .option("--page-size <size>", "page size: 4KiB, 8KiB, 16KiB, 64KiB", parseSize)
-    .option("--max-order <n>", "MAX_PAGE_ORDER (default 10)", parseIntArg)
+    .option("--page-size <size>", "page size: 4KiB, 8KiB, 16KiB, 32KiB, 64KiB", parsePageSize)
+    .option(
+      "--max-order <n>",
+      `MAX_PAGE_ORDER, 1 … ${MAX_PAGE_ORDER_LIMIT} (default 10)`,
+      parseMaxOrder,
+    )
     .option("--pageblock-order <n>", "pageblock order (default 9)", parseIntArg)
     .option("--no-mobility-grouping", "every request UNMOVABLE (page_group_by_mobility_disabled)")
     .option("--no-pcp", "no per-cpu page lists")
     .option("--min-free-kbytes <n>", "vm.min_free_kbytes (recomputes watermarks)", parseIntArg)
     .option("--watermark-scale-factor <n>", "vm.watermark_scale_factor", parseIntArg)
-    .option("--cpus <n>", "CPUs of the emulated machine", parseIntArg)
+    .option("--cpus <n>", `CPUs of the emulated machine, 1 … ${MAX_CPUS}`, parseCpus)
     .option(
       "--slub-max-order <n>",
       "what-if slab_max_order= (slab geometry computed; in policy mode slab page orders change)",

@@ -39,8 +39,8 @@ export function formatStats(s: ImportSummary): string {
   if (s.timeNs.first >= 0) {
     out.push(
       `time       ${sec(s.timeNs.first)} … ${sec(s.timeNs.last)} s (span ${
-        (s.timeNs.span / 1e6).toFixed(3)
-      } ms)`,
+        (s.timeNs.span / 1e9).toFixed(3)
+      } s)`,
     );
   }
   const l = s.lines;
