@@ -51,6 +51,12 @@ export const Call = {
    * pages; mm/compaction.c isolate_freepages_block, fast_isolate_freepages).
    */
   COMPACTION_ISOLATE_FREE: 24,
+  /**
+   * vmscan events the replay does not act on: memcg / softlimit / node reclaim begin and end,
+   * LRU isolation and shrinking, folio writeback, throttling, slab shrinking (counted in the
+   * report's reclaim section).
+   */
+  RECLAIM_INFO: 25,
 } as const;
 
 /** A call kind number: the closed union of {@linkcode Call}'s values. */
@@ -125,6 +131,20 @@ const CALL_BY_EVENT_NAME: { readonly [K in EventName]: CallKind | -1 } = {
   mm_compaction_isolate_freepages: Call.COMPACTION_ISOLATE_FREE,
   mm_compaction_fast_isolate_freepages: Call.COMPACTION_ISOLATE_FREE,
   lost_events: Call.LOST,
+  mm_vmscan_memcg_reclaim_begin: Call.RECLAIM_INFO,
+  mm_vmscan_memcg_reclaim_end: Call.RECLAIM_INFO,
+  mm_vmscan_memcg_softlimit_reclaim_begin: Call.RECLAIM_INFO,
+  mm_vmscan_memcg_softlimit_reclaim_end: Call.RECLAIM_INFO,
+  mm_vmscan_node_reclaim_begin: Call.RECLAIM_INFO,
+  mm_vmscan_node_reclaim_end: Call.RECLAIM_INFO,
+  mm_vmscan_lru_isolate: Call.RECLAIM_INFO,
+  mm_vmscan_lru_shrink_inactive: Call.RECLAIM_INFO,
+  mm_vmscan_lru_shrink_active: Call.RECLAIM_INFO,
+  mm_vmscan_reclaim_pages: Call.RECLAIM_INFO,
+  mm_vmscan_write_folio: Call.RECLAIM_INFO,
+  mm_vmscan_throttled: Call.RECLAIM_INFO,
+  mm_shrink_slab_start: Call.RECLAIM_INFO,
+  mm_shrink_slab_end: Call.RECLAIM_INFO,
 };
 
 const CALL_OF_EVENT: ReadonlyArray<CallKind | -1> = EVENT_NAMES.map((n) => CALL_BY_EVENT_NAME[n]);

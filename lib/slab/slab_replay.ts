@@ -258,6 +258,7 @@ export class SlabReplay implements Replayer<SlabReplayResult> {
         case Call.COMPACTION_INFO:
         case Call.COMPACTION_ISOLATE_FREE:
         case Call.RSS_STAT:
+        case Call.RECLAIM_INFO:
           break; // page-level calls belong to the page allocator replay
         default:
           assertNever(kind);

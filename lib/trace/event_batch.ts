@@ -30,6 +30,12 @@
  * | mm_compaction_kcompactd_sleep / _wake, wakeup_kcompactd | node, order, zone (when printed) |
  * | mm_compaction_try_to_compact_pages | order, gfp |
  * | lost_events (marker) | tsNs = last event time seen on that CPU |
+ * | mm_vmscan_memcg_(softlimit_)reclaim_begin, node_reclaim_begin | order, gfp, node (node_reclaim) |
+ * | mm_vmscan_lru_isolate | zone = classzone (highest_zoneidx), order, name = lru |
+ * | mm_vmscan_lru_shrink_inactive / _active, reclaim_pages | node, name = reclaim flags |
+ * | mm_vmscan_write_folio | pfn, name = reclaim flags |
+ * | mm_vmscan_throttled | node, name = reason |
+ * | mm_shrink_slab_start / _end | callSite = shrinker scan function, ptr = shrinker, node, gfp (start) |
  *
  * Pointers are 64-bit and split into `ptrHi`/`ptrLo`; {@linkcode ptrKey} gives an exact numeric
  * key from the low 48 bits (enough to tell every kernel address apart on x86-64 and arm64).

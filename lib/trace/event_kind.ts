@@ -48,6 +48,22 @@ export const EVENT_NAMES = [
   "mm_compaction_fast_isolate_freepages",
   // Not a kernel event: a `[LOST N EVENTS]` / missed-events marker, kept in order in the stream.
   "lost_events",
+  // vmscan events the replay does not act on (include/trace/events/vmscan.h), appended so the
+  // codes above stay stable.
+  "mm_vmscan_memcg_reclaim_begin",
+  "mm_vmscan_memcg_reclaim_end",
+  "mm_vmscan_memcg_softlimit_reclaim_begin",
+  "mm_vmscan_memcg_softlimit_reclaim_end",
+  "mm_vmscan_node_reclaim_begin",
+  "mm_vmscan_node_reclaim_end",
+  "mm_vmscan_lru_isolate",
+  "mm_vmscan_lru_shrink_inactive",
+  "mm_vmscan_lru_shrink_active",
+  "mm_vmscan_reclaim_pages",
+  "mm_vmscan_write_folio",
+  "mm_vmscan_throttled",
+  "mm_shrink_slab_start",
+  "mm_shrink_slab_end",
 ] as const;
 
 /** An event name from {@linkcode EVENT_NAMES}. */
@@ -70,10 +86,14 @@ export type Ev = (typeof Ev)[keyof typeof Ev];
 /** Number of known event kinds. */
 export const EVENT_KIND_COUNT = EVENT_NAMES.length;
 
-/** Old names mapped onto the current event (include/trace/events/kmem.h, v3.3 renames). */
+/**
+ * Old names mapped onto the current event (include/trace/events/kmem.h, v3.3 renames;
+ * include/trace/events/vmscan.h, v6.0 renamed mm_vmscan_writepage to mm_vmscan_write_folio).
+ */
 const ALIASES: Record<string, EventName> = {
   mm_page_free_direct: "mm_page_free",
   mm_pagevec_free: "mm_page_free_batched",
+  mm_vmscan_writepage: "mm_vmscan_write_folio",
 };
 
 const CODE_BY_NAME = new Map<string, Ev>(EVENT_NAMES.map((n, i) => [n, i as Ev]));

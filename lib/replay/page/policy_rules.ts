@@ -134,6 +134,7 @@ export class PolicyRules {
       case Call.COMPACTION_END:
       case Call.COMPACTION_SUITABLE:
       case Call.RSS_STAT:
+      case Call.RECLAIM_INFO:
         return;
       default:
         return assertNever(call);

@@ -76,6 +76,11 @@ const BASE_KEYS = [
   "gfp_mask",
   // `upper_zone name=%s` (mm_setup_per_zone_lowmem_reserve): a `name=` after `upper_zone`.
   "upper_zone name",
+  // vmscan: reclaim flags, LRU list, throttle reason, the isolating request's highest zone.
+  "flags",
+  "lru",
+  "reason",
+  "classzone",
 ] as const;
 type BaseKey = typeof BASE_KEYS[number];
 

@@ -38,10 +38,20 @@ import {
   wmarksFields,
 } from "./vm_fields.ts";
 import { allocVmapFields, freeVmapFields, purgeVmapFields } from "./vmalloc_fields.ts";
+import {
+  lruIsolateFields,
+  reclaimBeginOfFields,
+  reclaimPagesFields,
+  shrinkActiveFields,
+  shrinkInactiveFields,
+  shrinkSlabFields,
+  throttledFields,
+  writeFolioFields,
+} from "./reclaim_fields.ts";
 
 /**
- * Fills the event-specific columns of row `i` from the tokenized line `s` (ending at `e`);
- * returns an error text or null.
+ * Fills the event-specific columns of row `i` from the tokenized line `s` (fields from `from`,
+ * ending at `e`); returns an error text or null.
  */
 export function readEventFields(
   r: FieldReader,
@@ -50,6 +60,7 @@ export function readEventFields(
   e: number,
   i: number,
   fmt: TextFormat,
+  from: number,
 ): string | null {
   switch (code) {
     case Ev.kmalloc:
@@ -119,6 +130,30 @@ export function readEventFields(
       return isolateRangeFields(r, s, e, i);
     case Ev.lost_events:
       return null;
+    case Ev.mm_vmscan_memcg_reclaim_begin:
+    case Ev.mm_vmscan_memcg_softlimit_reclaim_begin:
+    case Ev.mm_vmscan_node_reclaim_begin:
+      return reclaimBeginOfFields(r, s, i);
+    case Ev.mm_vmscan_memcg_reclaim_end:
+    case Ev.mm_vmscan_memcg_softlimit_reclaim_end:
+    case Ev.mm_vmscan_node_reclaim_end:
+      return reclaimEndFields(r, s, i);
+    case Ev.mm_vmscan_lru_isolate:
+      return lruIsolateFields(r, code, s, i);
+    case Ev.mm_vmscan_lru_shrink_inactive:
+      return shrinkInactiveFields(r, code, s, i);
+    case Ev.mm_vmscan_reclaim_pages:
+      return reclaimPagesFields(r, s, i);
+    case Ev.mm_vmscan_lru_shrink_active:
+      return shrinkActiveFields(r, code, s, i);
+    case Ev.mm_vmscan_write_folio:
+      return writeFolioFields(r, code, s, i);
+    case Ev.mm_vmscan_throttled:
+      return throttledFields(r, code, s, i);
+    case Ev.mm_shrink_slab_start:
+      return shrinkSlabFields(r, code, true, s, from, e, i);
+    case Ev.mm_shrink_slab_end:
+      return shrinkSlabFields(r, code, false, s, from, e, i);
     default:
       return assertNever(code);
   }

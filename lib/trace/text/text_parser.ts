@@ -434,7 +434,7 @@ export class TextTraceParser {
     b.source[i] = this.lines.total;
     b.comm[i] = comm;
     this.#reader.tokenize(buf, fieldsAt, e, code);
-    const err = readEventFields(this.#reader, code as Ev, buf, e, i, fmt);
+    const err = readEventFields(this.#reader, code as Ev, buf, e, i, fmt, fieldsAt);
     if (err !== null) {
       b.length--; // drop the half-filled row; the line is counted as malformed instead
       const name = decode(buf, h.nameStart, h.nameEnd);

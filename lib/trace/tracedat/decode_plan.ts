@@ -88,6 +88,8 @@ const Conv = {
   EXPR: 8,
   /** Constant. */
   CONST: 9,
+  /** Value → `A|B` via a `__print_flags` table (as the kernel prints it), interned. */
+  FLAGS_STR: 10,
 } as const;
 
 /** A column an op writes (closed union of {@linkcode Col}). */
@@ -104,6 +106,8 @@ export interface Op {
   table: Map<number, number> | null;
   expr: CompiledExpr | null;
   value: number;
+  /** FLAGS_STR: the `__print_flags` table in print order, and the text printed for 0. */
+  flagNames?: { bits: readonly (readonly [number, string])[]; none: string };
 }
 
 export interface Plan {
@@ -167,6 +171,17 @@ export function applyOps(
         if (id < 0) return false;
         if (op.conv === Conv.STR) v = id;
         else v = op.table!.get(id) ?? -1;
+        break;
+      }
+      case Conv.FLAGS_STR: {
+        if (f!.offset + f!.size > len) return false;
+        const raw = readNum(view, base + f!.offset, f!.size, false, le);
+        let id = op.table!.get(raw);
+        if (id === undefined) {
+          id = strings.intern(printFlags(raw, op.flagNames!));
+          op.table!.set(raw, id);
+        }
+        v = id;
         break;
       }
       case Conv.NUM:
@@ -322,6 +337,66 @@ function readString(
   return cache.get(view, at, e);
 }
 
+/**
+ * The text `__print_flags` makes of `value` (kernel/trace/trace_output.c trace_print_flags_seq):
+ * the names of the table's masks fully set in `value`, in table order, joined by `|`, then any
+ * bits left over in hex; the `none` text (the print fmt's `: "…"` branch) for 0.
+ */
+export function printFlags(
+  value: number,
+  table: { bits: readonly (readonly [number, string])[]; none: string },
+): string {
+  if (value === 0) return table.none;
+  const parts: string[] = [];
+  let rest = value;
+  for (const [mask, name] of table.bits) {
+    if (mask !== 0 && (rest & mask) === mask) {
+      parts.push(name);
+      rest &= ~mask;
+    }
+  }
+  if (rest !== 0) parts.push(`0x${(rest >>> 0).toString(16)}`);
+  return parts.join("|");
+}
+
+/**
+ * Names of enum vmscan_throttle_state (include/linux/mmzone.h): the throttle print fmt writes its
+ * masks as `(1 << VMSCAN_THROTTLE_…)`, which a trace.dat reader cannot evaluate.
+ */
+const THROTTLE_STATES = [
+  "VMSCAN_THROTTLE_WRITEBACK",
+  "VMSCAN_THROTTLE_ISOLATED",
+  "VMSCAN_THROTTLE_NOPROGRESS",
+  "VMSCAN_THROTTLE_CONGESTED",
+];
+
+/** The `__print_flags(REC->field, "|", {mask, "NAME"} …) : "none"` table of a print fmt. */
+export function printFlagsTable(
+  printFmt: string,
+  field: string,
+): { bits: Array<readonly [number, string]>; none: string } {
+  const bits: Array<readonly [number, string]> = [];
+  const at = printFmt.search(new RegExp(`__print_flags\\(\\s*REC->${field}\\b`));
+  if (at < 0) return { bits, none: "0" };
+  const after = printFmt.slice(at);
+  const pair = /\{\s*([^{}]*?)\s*,\s*"([^"]*)"\s*\}/g;
+  let end = after.length;
+  for (let p = pair.exec(after); p; p = pair.exec(after)) {
+    const expr = p[1]!.trim();
+    const num = /^\(?\s*(0x[0-9a-fA-F]+|\d+)[uUlL]*\s*\)?$/.exec(expr);
+    const shift = /^\(?\s*1[uUlL]*\s*<<\s*(\w+)\s*\)?$/.exec(expr);
+    if (num) bits.push([Number(num[1]), p[2]!]);
+    else if (shift && /^\d+$/.test(shift[1]!)) bits.push([1 << Number(shift[1]), p[2]!]);
+    else if (shift && THROTTLE_STATES.includes(shift[1]!)) {
+      bits.push([1 << THROTTLE_STATES.indexOf(shift[1]!), p[2]!]);
+    }
+    end = pair.lastIndex;
+    if (/^\s*\)/.test(after.slice(end))) break;
+  }
+  const none = /^\s*\)\s*:\s*"([^"]*)"/.exec(after.slice(end));
+  return { bits, none: none ? none[1]! : "0" };
+}
+
 // ---- Plan construction: which field feeds which column, per event (see event_batch.ts) ----------
 
 /** The ops that fill row columns from the fields of event `code` in format `fmt`. */
@@ -399,6 +474,14 @@ export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: b
     add(col, Conv.ZONE_NUM, f, { table });
   };
   const str = (col: ColKind, name: string): void => add(col, Conv.STR, field(name));
+  const flagsStr = (col: ColKind, name: string): void => {
+    const f = field(name);
+    if (!f) return;
+    add(col, Conv.FLAGS_STR, f, {
+      table: new Map(),
+      flagNames: printFlagsTable(fmt.printFmt, name),
+    });
+  };
   const pfn = () => add(Col.PFN, Conv.PFN, field("pfn"));
   const gfp = () => num(Col.GFP, "gfp_flags", "gfp_mask");
   const orderField = () => {
@@ -572,6 +655,49 @@ export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: b
       break;
     case Ev.lost_events:
       // Not a record: lost-event rows come from the ring-buffer pages.
+      break;
+    case Ev.mm_vmscan_memcg_reclaim_begin:
+    case Ev.mm_vmscan_memcg_softlimit_reclaim_begin:
+    case Ev.mm_vmscan_node_reclaim_begin:
+      num(Col.NODE, "nid");
+      num(Col.ORDER, "order");
+      gfp();
+      break;
+    case Ev.mm_vmscan_memcg_reclaim_end:
+    case Ev.mm_vmscan_memcg_softlimit_reclaim_end:
+    case Ev.mm_vmscan_node_reclaim_end:
+      break;
+    case Ev.mm_vmscan_lru_isolate:
+      num(Col.ZONE, "highest_zoneidx", "classzone_idx");
+      num(Col.ORDER, "order");
+      symbolicStr(Col.NAME, "lru");
+      break;
+    case Ev.mm_vmscan_lru_shrink_inactive:
+    case Ev.mm_vmscan_lru_shrink_active:
+      num(Col.NODE, "nid");
+      flagsStr(Col.NAME, "reclaim_flags");
+      break;
+    case Ev.mm_vmscan_reclaim_pages:
+      num(Col.NODE, "nid");
+      break;
+    case Ev.mm_vmscan_write_folio:
+      add(Col.PFN, Conv.NUM, field("pfn"));
+      flagsStr(Col.NAME, "reclaim_flags");
+      break;
+    case Ev.mm_vmscan_throttled:
+      num(Col.NODE, "nid");
+      flagsStr(Col.NAME, "reason");
+      break;
+    case Ev.mm_shrink_slab_start:
+      add(Col.CALL_SITE, Conv.SYM, field("shrink"));
+      add(Col.PTR, Conv.PTR, field("shr"));
+      num(Col.NODE, "nid");
+      gfp();
+      break;
+    case Ev.mm_shrink_slab_end:
+      add(Col.CALL_SITE, Conv.SYM, field("shrink"));
+      add(Col.PTR, Conv.PTR, field("shr"));
+      num(Col.NODE, "nid");
       break;
     default:
       assertNever(code);
