@@ -26,6 +26,9 @@ import {
   SlabMetricsResult,
 } from "./slab_metrics.ts";
 import { ZoneEventKind, ZoneMetrics, ZoneMetricsResult, ZoneSample } from "./zone_metrics.ts";
+import { ReclaimMetrics, type ReclaimMetricsResult } from "./reclaim_metrics.ts";
+import type { EventBatch } from "../trace/event_batch.ts";
+import type { StringTable } from "../trace/string_table.ts";
 
 /** Everything the metrics layer measured, as plain data (input of `buildReport`). *
  * @example
@@ -43,6 +46,8 @@ export interface MetricsResult {
   pageblockMaps: PageblockMap[];
   slab: SlabMetricsResult;
   allocMix: AllocMixResult;
+  /** Reclaim and compaction as traced (absent in results built before it existed). */
+  reclaim?: ReclaimMetricsResult;
 }
 
 /** Options of {@linkcode KmemMetrics}. */
@@ -79,6 +84,7 @@ export class KmemMetrics {
   readonly #maps: PageblockMap[] = [];
   readonly #slab = new SlabMetrics();
   readonly #mix = new AllocMix();
+  readonly #reclaim = new ReclaimMetrics();
 
   constructor(options: KmemMetricsOptions = {}) {
     this.#maxPoints = options.maxPointsPerSeries ?? DEFAULT_MAX_POINTS_PER_SERIES;
@@ -149,6 +155,11 @@ export class KmemMetrics {
     this.#mix.addPageAlloc(order, migratetype, gfp, comm, n);
   }
 
+  /** A traced vmscan or compaction event (row `i` of `b`; other events are ignored). */
+  addReclaimEvent(b: EventBatch, i: number, strings: StringTable): void {
+    this.#reclaim.add(b, i, strings);
+  }
+
   /** Everything as plain data. */
   finish(): MetricsResult {
     return {
@@ -157,6 +168,9 @@ export class KmemMetrics {
       pageblockMaps: [...this.#maps],
       slab: this.#slab.finish(8, this.#topN),
       allocMix: this.#mix.finish(this.#topN),
+      reclaim: Number.isNaN(this.#origin)
+        ? this.#reclaim.finish()
+        : this.#reclaim.finish(this.#origin),
     };
   }
 }

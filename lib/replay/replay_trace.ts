@@ -382,7 +382,28 @@ class ZoneSampler {
   }
 }
 
-/** Per-call metrics: allocation mix, traced fallbacks and failures. */
+/** The calls of traced reclaim and compaction events (1 = fed to the reclaim metrics). */
+const RECLAIM_CALL: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (
+    const c of [
+      Call.KSWAPD_WAKE,
+      Call.KSWAPD_SLEEP,
+      Call.WAKEUP_KSWAPD,
+      Call.DIRECT_RECLAIM_BEGIN,
+      Call.DIRECT_RECLAIM_END,
+      Call.COMPACTION_BEGIN,
+      Call.COMPACTION_END,
+      Call.COMPACTION_SUITABLE,
+      Call.COMPACTION_INFO,
+      Call.COMPACTION_ISOLATE_FREE,
+      Call.RECLAIM_INFO,
+    ]
+  ) t[c] = 1;
+  return t;
+})();
+
+/** Per-call metrics: allocation mix, traced fallbacks and failures, reclaim and compaction. */
 function perCallMetrics(
   m: KmemMetrics,
   b: CallBatch,
@@ -402,6 +423,8 @@ function perCallMetrics(
           b.order[i]!,
         );
       } else m.addPageAlloc(b.order[i]!, b.mt[i]!, b.gfp[i]!, st.get(b.comm[i]!));
+    } else if (RECLAIM_CALL[call] === 1) {
+      m.addReclaimEvent(b, i, st);
     } else if (call === Call.FALLBACK && !policy) {
       m.addFallback({
         tsNs: b.tsNs[i]!,

@@ -133,5 +133,20 @@ function summaryJson(input: ReportInput): Record<string, unknown> {
       byOrder: m.allocMix.allocsByOrder,
       byMigratetype: m.allocMix.allocsByMigratetype,
     },
+    reclaim: m.reclaim
+      ? {
+        events: m.reclaim.events,
+        byContext: m.reclaim.byContext.map((c) => ({
+          ...c,
+          efficiency: Number.isNaN(c.efficiency) ? null : c.efficiency,
+        })),
+        shrinkers: m.reclaim.shrinkers,
+        compaction: m.reclaim.compaction,
+        stalls: m.reclaim.stalls,
+        throttled: m.reclaim.throttled,
+        writeFolios: m.reclaim.writeFolios,
+        isolateByLru: m.reclaim.isolateByLru,
+      }
+      : null,
   };
 }

@@ -14,6 +14,7 @@ import { binarySizeLabel } from "./sections/section_rows.ts";
 import { allocSection } from "./sections/alloc_section.ts";
 import { fragmentationSection } from "./sections/fragmentation_section.ts";
 import { pageblockSection } from "./sections/pageblock_section.ts";
+import { reclaimSection } from "./sections/reclaim_section.ts";
 import { slabSection } from "./sections/slab_section.ts";
 import { traceSection } from "./sections/trace_section.ts";
 import { zoneSection } from "./sections/zone_section.ts";
@@ -30,7 +31,7 @@ export type { ReportContent, ReportSection, ShownTable } from "./report_section.
  * const c = buildReportContent({ summary: { traceName: "t", traceFormat: "text", kernelRelease: "",
  *   firstTsNs: 0, lastTsNs: 1, events: 0, lostEvents: 0, desyncs: 0 },
  *   metrics: new KmemMetrics().finish() });
- * c.sections.map((s) => s.id); // ["zones", "fragmentation", "pageblocks", "slab", "allocations", "trace"]
+ * c.sections.map((s) => s.id); // ["zones", "reclaim", "fragmentation", "pageblocks", "slab", "allocations", "trace"]
  * ```
  */
 export function buildReportContent(input: ReportInput): ReportContent {
@@ -48,6 +49,7 @@ export function buildReportContent(input: ReportInput): ReportContent {
   };
   out.sections.push(
     zoneSection(ctx, out),
+    reclaimSection(ctx, out),
     fragmentationSection(ctx, out),
     pageblockSection(ctx, out),
     slabSection(ctx, out),

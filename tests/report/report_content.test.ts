@@ -73,6 +73,7 @@ Deno.test("every time chart of a report shares the trace's span (460.302128 … 
   assert.deepEqual(zonePages.scale.domain, [460.302128, 463.62983]);
   assert.deepEqual(c.sections.map((s) => s.id), [
     "zones",
+    "reclaim",
     "fragmentation",
     "pageblocks",
     "slab",

@@ -186,8 +186,13 @@ export function zoneSection(ctx: SectionContext, out: ReportContent): ReportSect
       },
     }));
   } else {
+    const traced = ctx.input.metrics.reclaim?.events ?? 0;
     section.notes.push(
-      "No would-be kswapd wakes, direct-reclaim entries or allocation failures were recorded.",
+      traced > 0
+        ? `The emulated allocator raised no would-be kswapd wake, direct-reclaim entry or allocation failure, while the trace holds ${
+          traced.toLocaleString("en-US")
+        } vmscan and compaction events (see “Reclaim and compaction”).`
+        : "No would-be kswapd wakes, direct-reclaim entries or allocation failures were recorded.",
     );
   }
   if (failures.rows.length > 0) {
