@@ -162,7 +162,7 @@ export function reclaimSection(ctx: SectionContext, out: ReportContent): ReportS
       parse: { count: "number" },
       horizontal: true,
       category: { field: "outcome", title: "outcome" },
-      value: { field: "count", title: "count (pages for migrate rows)" },
+      value: { field: "count", title: "count (pages for migrate and isolate rows)" },
       color: { field: "event", title: "event", type: "nominal" },
     }));
     section.tables.push({ table: compaction, maxRows: SHOWN_ROWS });

@@ -651,7 +651,10 @@ export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: b
     case Ev.mm_compaction_deferred:
     case Ev.mm_compaction_defer_compaction:
     case Ev.mm_compaction_defer_reset:
-      // Common columns only (the text parser reads node, zone and order of these).
+      // node, zone and order, as the text parser reads them (mm_compaction_defer_template).
+      num(Col.NODE, "nid");
+      zone(Col.ZONE, "idx");
+      num(Col.ORDER, "order");
       break;
     case Ev.lost_events:
       // Not a record: lost-event rows come from the ring-buffer pages.
