@@ -7,6 +7,7 @@
  */
 
 import { constants, gzipSync, zstdCompressSync } from "node:zlib";
+import { concatBytes } from "../../lib/trace/concat_bytes.ts";
 import type { Rng } from "./rng.ts";
 
 /** Which container to wrap in. */
@@ -19,15 +20,7 @@ export type Container = "gzip" | "zstd";
  */
 export type ContainerExpect = "valid" | "corrupt" | "unknown";
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+const concat = (...parts: Uint8Array[]): Uint8Array => concatBytes(parts);
 
 const gz = (b: Uint8Array) => new Uint8Array(gzipSync(b));
 const zst = (b: Uint8Array) =>

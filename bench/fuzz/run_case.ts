@@ -6,6 +6,8 @@
  * @module
  */
 
+import { concatBytes } from "../../lib/trace/concat_bytes.ts";
+
 /** What one run did. */
 export interface RunResult {
   /** Exit code, or null when a signal ended it. */
@@ -118,11 +120,5 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> 
       n += Math.min(chunk.length, KEEP_BYTES - n);
     }
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts, n);
 }

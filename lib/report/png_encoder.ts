@@ -6,6 +6,7 @@
  */
 
 import { deflateSync } from "node:zlib";
+import { concatBytes } from "../trace/concat_bytes.ts";
 
 const PNG_SIGNATURE = Uint8Array.of(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a);
 const BYTES_PER_PIXEL_RGB = 3;
@@ -73,11 +74,5 @@ export function encodePngRgb(width: number, height: number, rgb: Uint8Array): Ui
     chunk("IDAT", idat),
     chunk("IEND", new Uint8Array(0)),
   ];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

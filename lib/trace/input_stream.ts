@@ -6,6 +6,7 @@
  * @module
  */
 
+import { concatBytes } from "./concat_bytes.ts";
 import { gunzipMembers } from "./gunzip_members.ts";
 import { unzstdFrames } from "./zstd_frames.ts";
 
@@ -80,7 +81,7 @@ export async function openTraceStream(
     firstParts.push(r.value);
     firstBytes += r.value.length;
   }
-  const firstChunk = firstParts.length === 1 ? firstParts[0]! : concat(firstParts, firstBytes);
+  const firstChunk = firstParts.length === 1 ? firstParts[0]! : concatBytes(firstParts, firstBytes);
   const compression = detectCompression(firstChunk);
   let source: AsyncIterable<Uint8Array> = (async function* () {
     if (firstChunk.length > 0) yield firstChunk;
@@ -107,7 +108,7 @@ export async function openTraceStream(
     pending.push(r.value);
     have += r.value.length;
   }
-  const head = concat(pending, Math.min(have, headBytes));
+  const head = concatBytes(pending, Math.min(have, headBytes));
   const chunks = (async function* () {
     yield* pending;
     if (done) return;
@@ -118,16 +119,4 @@ export async function openTraceStream(
     }
   })();
   return { compression, head, chunks };
-}
-
-function concat(parts: Uint8Array[], n: number): Uint8Array {
-  const r = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    if (o >= n) break;
-    const take = Math.min(p.length, n - o);
-    r.set(p.subarray(0, take), o);
-    o += take;
-  }
-  return r;
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { concatBytes } from "./concat_bytes.ts";
 import type { Diagnostic } from "./diagnostics.ts";
 import { TraceSyntaxError } from "./diagnostics.ts";
 import type { EventBatch } from "./event_batch.ts";
@@ -109,7 +110,7 @@ export async function readTraceEvents(
       n += c.length;
       opts.onProgress?.(n);
     }
-    const bytes = join(parts, n);
+    const bytes = parts.length === 1 ? parts[0]! : concatBytes(parts, n);
     const reader = new TraceDatReader(bytes, { file, strict: opts.strict, buffer: opts.buffer });
     let first = -1, last = -1;
     const byCpu: Record<string, number> = {};
@@ -229,17 +230,6 @@ function sum(r: Record<string, number>): number {
   let t = 0;
   for (const v of Object.values(r)) t += v;
   return t;
-}
-
-function join(parts: Uint8Array[], n: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 function firstLine(head: Uint8Array): string {
