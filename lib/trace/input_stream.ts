@@ -68,55 +68,55 @@ export async function openTraceStream(
   file = "<input>",
 ): Promise<OpenedStream> {
   const raw = stream.getReader();
+  const readRaw = () => raw.read();
   // The magic may arrive split over several tiny reads (pipes): gather enough bytes first.
-  const firstParts: Uint8Array[] = [];
-  let firstBytes = 0;
-  let rawDone = false;
-  while (firstBytes < MAGIC_BYTES) {
-    const r = await raw.read();
-    if (r.done) {
-      rawDone = true;
-      break;
-    }
-    firstParts.push(r.value);
-    firstBytes += r.value.length;
-  }
-  const firstChunk = firstParts.length === 1 ? firstParts[0]! : concatBytes(firstParts, firstBytes);
+  const first = await gather(readRaw, MAGIC_BYTES);
+  const firstChunk = first.parts.length === 1
+    ? first.parts[0]!
+    : concatBytes(first.parts, first.bytes);
   const compression = detectCompression(firstChunk);
   let source: AsyncIterable<Uint8Array> = (async function* () {
     if (firstChunk.length > 0) yield firstChunk;
-    if (rawDone) return;
-    for (;;) {
-      const r = await raw.read();
-      if (r.done) return;
-      yield r.value;
-    }
+    if (!first.done) yield* rest(readRaw);
   })();
   if (compression === "gzip") source = gunzipMembers(source, file);
   else if (compression === "zstd") source = unzstdFrames(source, file);
   // Collect enough decompressed bytes for detection without losing them.
   const it = source[Symbol.asyncIterator]();
-  const pending: Uint8Array[] = [];
-  let have = 0;
-  let done = false;
-  while (have < headBytes) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
-    }
-    pending.push(r.value);
-    have += r.value.length;
-  }
-  const head = concatBytes(pending, Math.min(have, headBytes));
+  const readIt = () => it.next();
+  const pending = await gather(readIt, headBytes);
+  const head = concatBytes(pending.parts, Math.min(pending.bytes, headBytes));
   const chunks = (async function* () {
-    yield* pending;
-    if (done) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
+    yield* pending.parts;
+    if (!pending.done) yield* rest(readIt);
   })();
   return { compression, head, chunks };
+}
+
+/** One read of a stream reader or iterator. */
+type ReadChunk = () => Promise<{ done?: boolean; value?: Uint8Array }>;
+
+/** Chunks read until they hold at least `n` bytes or the input ends (`done`). */
+async function gather(
+  read: ReadChunk,
+  n: number,
+): Promise<{ parts: Uint8Array[]; bytes: number; done: boolean }> {
+  const parts: Uint8Array[] = [];
+  let bytes = 0;
+  while (bytes < n) {
+    const r = await read();
+    if (r.done) return { parts, bytes, done: true };
+    parts.push(r.value!);
+    bytes += r.value!.length;
+  }
+  return { parts, bytes, done: false };
+}
+
+/** The chunks left after `gather`. */
+async function* rest(read: ReadChunk): AsyncIterable<Uint8Array> {
+  for (;;) {
+    const r = await read();
+    if (r.done) return;
+    yield r.value!;
+  }
 }
