@@ -11,12 +11,21 @@ import {
   barChart,
   countOverTimeChart,
   MIGRATETYPE_COLORS,
+  type SeriesColor,
   timeSeriesChart,
 } from "../chart_spec.ts";
 import type { Cell, TidyTable } from "../csv_table.ts";
 import { pageblockMapTable, renderPageblockMapImage } from "../pageblock_map_image.ts";
 import type { ReportContent, ReportSection, SectionContext } from "../report_section.ts";
 import { counterRows, seriesRows, SHOWN_ROWS, zoneLabel } from "./section_rows.ts";
+
+/** Colours of the fallback kind, shared by the over-time and the pairs chart. */
+const FALLBACK_KIND_COLOR: Omit<SeriesColor, "field"> = {
+  title: "kind",
+  type: "nominal",
+  domain: ["fragmenting", "non_fragmenting"],
+  range: ["#d62728", "#9ecae1"],
+};
 
 /** Builds the section and adds its tables to `out`. */
 export function pageblockSection(ctx: SectionContext, out: ReportContent): ReportSection {
@@ -109,13 +118,7 @@ export function pageblockSection(ctx: SectionContext, out: ReportContent): Repor
         description: "Fallbacks per time bucket, fragmenting or not.",
         table: overTime.file,
         countTitle: "fallbacks per bucket",
-        color: {
-          field: "kind",
-          title: "kind",
-          type: "nominal",
-          domain: ["fragmenting", "non_fragmenting"],
-          range: ["#d62728", "#9ecae1"],
-        },
+        color: { field: "kind", ...FALLBACK_KIND_COLOR },
       }),
       barChart({
         name: "fallback_pairs",
@@ -125,13 +128,7 @@ export function pageblockSection(ctx: SectionContext, out: ReportContent): Repor
         parse: { fallbacks: "number" },
         category: { field: "pair", title: "alloc → fallback" },
         value: { field: "fallbacks", title: "fallbacks" },
-        color: {
-          field: "fragmenting",
-          title: "kind",
-          type: "nominal",
-          domain: ["fragmenting", "non_fragmenting"],
-          range: ["#d62728", "#9ecae1"],
-        },
+        color: { field: "fragmenting", ...FALLBACK_KIND_COLOR },
         horizontal: true,
       }),
     );
