@@ -247,7 +247,8 @@ function kmemProgram(io: CliOutput): Command {
       .description("replay a trace against the emulated page allocator (and slab layer)")
       .argument("<trace>", "trace file, bundle directory (trace + before/after snapshots), or -"),
   ).action(async (trace: string, flags: ReplayFlags) => {
-    const { r, notes } = await runReplay(io, trace, flags);
+    // Metrics give the verdict its worst sampled moment and its fallbacks by comm.
+    const { r, notes } = await runReplay(io, trace, flags, { metrics: true });
     print(flags.json ? JSON.stringify(replayJson(r), null, 2) : formatReplay(r, notes));
   });
 

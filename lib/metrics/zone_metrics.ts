@@ -111,6 +111,23 @@ export interface ZoneMetricsResult {
   samplesBelow: { min: number; low: number; high: number };
   /** Last sample's free blocks per order (exact), or null before any sample. */
   lastFreeBlocks: number[] | null;
+  /**
+   * Per order 0..10, the sample where an allocation of that order was hardest (exact, over
+   * every sample): highest extfrag index, then highest unusable index, then the earliest;
+   * empty before any sample.
+   */
+  worstByOrder: ZoneWorstMoment[];
+}
+
+/** One zone's sampled state at the moment an order was hardest to allocate. */
+export interface ZoneWorstMoment {
+  tsNs: number;
+  freePages: number;
+  highPages: number;
+  /** Unusable free space index ×1000 at the order. */
+  unusable: number;
+  /** Extfrag index ×1000 at the order (−1000 = an allocation would succeed). */
+  extfrag: number;
 }
 
 const ORDER_KEYS = Array.from({ length: NR_PAGE_ORDERS }, (_, o) => String(o));
@@ -143,6 +160,13 @@ export class ZoneMetrics {
   readonly #failures: EventCounterSeries;
   readonly #below = { min: 0, low: 0, high: 0 };
   #lastFreeBlocks: number[] | null = null;
+  // Worst moment per order (see ZoneWorstMoment): plain typed arrays, updated per sample.
+  #worstSeen = false;
+  readonly #worstTs = new Float64Array(NR_PAGE_ORDERS);
+  readonly #worstFree = new Float64Array(NR_PAGE_ORDERS);
+  readonly #worstHigh = new Float64Array(NR_PAGE_ORDERS);
+  readonly #worstUnusable = new Int32Array(NR_PAGE_ORDERS);
+  readonly #worstExtfrag = new Int32Array(NR_PAGE_ORDERS);
   // Reused scratch buffers: no allocation per sample.
   readonly #u = new Int32Array(NR_PAGE_ORDERS);
   readonly #e = new Int32Array(NR_PAGE_ORDERS);
@@ -206,6 +230,7 @@ export class ZoneMetrics {
     fragmentationIndexes(fb, this.#u, this.#e);
     this.#unusable.add(s.tsNs, this.#u);
     this.#extfrag.add(s.tsNs, this.#e);
+    this.#trackWorst(s);
     if (this.#lastFreeBlocks === null) this.#lastFreeBlocks = new Array(NR_PAGE_ORDERS).fill(0);
     for (let o = 0; o < NR_PAGE_ORDERS; o++) this.#lastFreeBlocks[o] = fb[o]!;
 
@@ -225,6 +250,21 @@ export class ZoneMetrics {
       }
       this.#byType.add(s.tsNs, perType);
     }
+  }
+
+  #trackWorst(s: ZoneSample): void {
+    for (let o = 0; o < NR_PAGE_ORDERS; o++) {
+      const e = this.#e[o]!;
+      const u = this.#u[o]!;
+      const we = this.#worstExtfrag[o]!;
+      if (this.#worstSeen && (e < we || (e === we && u <= this.#worstUnusable[o]!))) continue;
+      this.#worstTs[o] = s.tsNs;
+      this.#worstFree[o] = s.freePages;
+      this.#worstHigh[o] = s.highPages;
+      this.#worstUnusable[o] = u;
+      this.#worstExtfrag[o] = e;
+    }
+    this.#worstSeen = true;
   }
 
   /**
@@ -254,6 +294,15 @@ export class ZoneMetrics {
       failuresByOrder: toCounterSet(this.#failures),
       samplesBelow: { ...this.#below },
       lastFreeBlocks: this.#lastFreeBlocks ? [...this.#lastFreeBlocks] : null,
+      worstByOrder: this.#worstSeen
+        ? Array.from({ length: NR_PAGE_ORDERS }, (_, o) => ({
+          tsNs: this.#worstTs[o]!,
+          freePages: this.#worstFree[o]!,
+          highPages: this.#worstHigh[o]!,
+          unusable: this.#worstUnusable[o]!,
+          extfrag: this.#worstExtfrag[o]!,
+        }))
+        : [],
     };
   }
 }

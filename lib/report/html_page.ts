@@ -18,6 +18,8 @@ import type { ReportAssets } from "./report_assets.ts";
 import type { ReportContent, ShownTable } from "./report_content.ts";
 import type { ReportInput } from "./report_input.ts";
 import { MIGRATE_TYPE_NAMES } from "../kernel/constants.ts";
+import type { MemoryVerdict } from "../metrics/memory_verdict.ts";
+import { causeLabel, rankText } from "./text/verdict_text.ts";
 
 /** A rendered chart: its definition, static SVG, and the spec with the CSV inlined. */
 export interface RenderedChart {
@@ -46,6 +48,13 @@ nav a{margin-right:16px;color:var(--accent);text-decoration:none}
 .card .d{font-size:12px;color:var(--muted)}
 .card.warn{border-color:#f2b8b5;background:#fdf0ef}.card.warn .v{color:var(--warn)}
 .card.ok .v{color:#146c2e}
+.verdict{padding:14px 32px 4px;max-width:1180px}
+.verdict h2{margin:0 0 6px;padding:0;border:0}
+.verdict p{margin:3px 0}
+.verdict table{margin:6px 0 8px}
+.verdict td.cause{font-weight:600}
+.verdict td.fragmentation,.verdict td.lack-of-memory{color:var(--warn)}
+.verdict td.no-shortage{color:#146c2e}
 h2{font-size:18px;margin:28px 0 6px;padding-top:8px;border-top:2px solid var(--line)}
 h3{font-size:15px;margin:0 0 2px}
 p.note{margin:4px 0 10px;color:#333;max-width:900px}
@@ -279,6 +288,32 @@ function mapCells(m: PageblockMapImage): string {
   return encodeBase64(bytes);
 }
 
+/** The verdict block: a row per zone at the order that matters, its sentences, causes ranked. */
+function verdictBlock(v: MemoryVerdict | undefined): string {
+  if (!v) return "";
+  const f = (i: number) => (i / 1000).toFixed(3);
+  const rows = v.zones.map((z) =>
+    `<tr><td>${escapeHtml(z.zone)}</td><td class="num">${z.order}</td><td class="num">${
+      f(z.end.unusable)
+    } / ${f(z.worst.unusable)}</td><td class="num">${f(z.end.extfrag)} / ${
+      f(z.worst.extfrag)
+    }</td><td class="num">${
+      nsToSeconds(z.worst.tsNs).toFixed(3)
+    }</td><td class="cause ${z.cause}">${escapeHtml(causeLabel(z.cause))}</td></tr>`
+  ).join("");
+  const sentences = v.zones.map((z) => `<p>${escapeHtml(z.sentence)}</p>`).join("");
+  return `<section class="verdict" id="verdict" aria-label="verdict"><h2>Verdict</h2>` +
+    `<table><thead><tr><th>zone</th><th>order that matters</th>` +
+    `<th>unusable index end / worst</th><th>extfrag index end / worst</th>` +
+    `<th>worst at (s)</th><th>cause (extfrag &gt; ${
+      f(v.extfragThreshold)
+    } = fragmentation)</th></tr></thead><tbody>${rows}</tbody></table>${sentences}` +
+    `<p>Fallbacks ${v.fallbacks.total.toLocaleString("en-US")}: top migratetype pairs ${
+      escapeHtml(rankText(v.fallbacks.byPair))
+    }; top comms ${escapeHtml(rankText(v.fallbacks.byComm))}.</p>` +
+    `<p>${escapeHtml(v.desyncs.sentence)}</p></section>`;
+}
+
 function summaryCards(input: ReportInput): string {
   const s = input.summary;
   const m = input.metrics;
@@ -376,6 +411,7 @@ export function renderHtmlPage(
 <p class="sub">Trace <code>${escapeHtml(s.traceName)}</code> · ${
     escapeHtml(s.traceFormat)
   } · kernel ${escapeHtml(s.kernelRelease || "unknown")}</p></header>
+${verdictBlock(input.verdict)}
 ${summaryCards(input)}
 <nav>${nav}</nav>
 <main>

@@ -1,12 +1,30 @@
 /**
  * The object behind `kmem replay --json` (a public contract, see README): the page replay
- * result plus slab totals and the import summary. `summary.json` of a report carries the same
+ * result plus slab totals, the import summary and the verdict. `summary.json` of a report carries the same
  * keys.
  *
  * @module
  */
 
+import { type MemoryVerdict, memoryVerdict } from "../metrics/memory_verdict.ts";
 import type { ReplayTraceResult } from "../replay/replay_trace.ts";
+
+/**
+ * The verdict of a replay run with metrics (null without: the worst moment needs samples).
+ *
+ * @example
+ * ```ts
+ * import { replayVerdict } from "./replay_json.ts";
+ * import { replayTrace } from "../replay/replay_trace.ts";
+ *
+ * const path = new URL("../../traces/small-6.18.dat", import.meta.url).pathname;
+ * using f = await Deno.open(path);
+ * replayVerdict(await replayTrace(f.readable, { file: path })); // null
+ * ```
+ */
+export function replayVerdict(r: ReplayTraceResult): MemoryVerdict | null {
+  return r.metrics ? memoryVerdict(r.pages, r.metrics, { endTsNs: r.import.timeNs.last }) : null;
+}
 
 /**
  * `kmem replay --json` of a replay result.
@@ -42,5 +60,6 @@ export function replayJson(r: ReplayTraceResult): Record<string, unknown> {
       : null,
     slabPages: r.slabPages,
     elapsedMs: Math.round(r.elapsedMs),
+    verdict: replayVerdict(r),
   };
 }

@@ -7,7 +7,7 @@
 
 import type { ReplayTraceResult } from "../replay/replay_trace.ts";
 import { buildReport, type BuildReportOptions, type ReportFiles } from "./build_report.ts";
-import { replayJson } from "./replay_json.ts";
+import { replayJson, replayVerdict } from "./replay_json.ts";
 
 /** What the replay result does not know about its trace. */
 export interface ReplayReportOptions extends BuildReportOptions {
@@ -41,6 +41,7 @@ export async function buildReplayReport(
   if (!r.metrics) throw new TypeError("buildReplayReport needs a replay run with metrics: true");
   const imp = r.import;
   const desyncs = Object.values(r.pages.desyncs).reduce((a, n) => a + n, 0);
+  const verdict = replayVerdict(r) ?? undefined;
   const { files } = await buildReport({
     summary: {
       traceName: opts.traceName,
@@ -69,6 +70,7 @@ export async function buildReplayReport(
     },
     metrics: r.metrics,
     machine: r.spec,
+    verdict,
   }, { assets: opts.assets });
   // summary.json carries the same keys as `kmem replay --json` (plus the report's own totals).
   const reportSummary = files.get("summary.json");
@@ -76,6 +78,8 @@ export async function buildReplayReport(
     "summary.json",
     JSON.stringify(
       {
+        // The verdict first: what a reader of summary.json wants to know.
+        verdict: verdict ?? null,
         ...replayJson(r),
         report: typeof reportSummary === "string" ? JSON.parse(reportSummary) : null,
       },

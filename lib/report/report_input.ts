@@ -20,6 +20,7 @@
  */
 
 import type { MetricsResult } from "../metrics/kmem_metrics.ts";
+import type { MemoryVerdict } from "../metrics/memory_verdict.ts";
 
 /** What the summary cards at the top of the page show. *
  * @example
@@ -75,6 +76,8 @@ export interface TraceSummary {
 export interface ReportInput {
   summary: TraceSummary;
   metrics: MetricsResult;
+  /** The verdict shown first on the page (and first in summary.json); none when absent. */
+  verdict?: MemoryVerdict;
   /**
    * Page size and pageblock order of the replayed machine, for axis units ("pages (4 KiB)");
    * 4 KiB pages and order-9 pageblocks when absent.

@@ -6,6 +6,8 @@
  */
 
 import type { ReplayTraceResult } from "../../replay/replay_trace.ts";
+import { replayVerdict } from "../replay_json.ts";
+import { formatVerdict } from "./verdict_text.ts";
 
 /**
  * `kmem replay` text of a replay result; `notes` are the machine choices made for it.
@@ -31,6 +33,8 @@ export function formatReplay(r: ReplayTraceResult, notes: readonly string[]): st
   for (const n of notes) o.push(`note       ${n}`);
   o.push(`calls      ${Object.entries(p.calls).map(([k, n]) => `${k}=${n}`).join(" ")}`);
   o.push("");
+  const verdict = replayVerdict(r);
+  if (verdict) o.push(...formatVerdict(verdict), "");
   o.push(
     "zone         free pages   min seen  pcp pages   wmark min/low/high   below low/min   free blocks per order 0..10",
   );
