@@ -162,8 +162,26 @@ const MUTATORS: Record<string, BundleMutator> = {
 /** Names of the bundle mutators. */
 export const BUNDLE_MUTATORS: readonly string[] = Object.keys(MUTATORS);
 
-/** Applies 1–2 mutations to a copy of the bundle. */
-export function mutateBundle(files: BundleFiles, rng: Rng): { files: BundleFiles; ops: string[] } {
+/**
+ * Mutations after which `validate` has nothing sound to compare and must fail (issue 16: an
+ * empty zoneinfo, missing or swapped before/after snapshots, a zone only buddyinfo has, garbage).
+ */
+const BREAKS_VALIDATION = [
+  /emptySnapshot: (before|after)\.(zoneinfo|buddyinfo|slabinfo) emptied/,
+  /removeSnapshot: every (before|after)\.\* removed/,
+  /swapBeforeAfter: before\/after swapped/,
+  /renameZone: (before|after)\.buddyinfo: a zone renamed/,
+  /garbageSnapshot: (before|after)\.(zoneinfo|buddyinfo|slabinfo|pagetypeinfo) := random bytes/,
+];
+
+/**
+ * Applies 1–2 mutations to a copy of the bundle; `breaksValidation` names the mutation after
+ * which `validate` must not exit 0, if any.
+ */
+export function mutateBundle(
+  files: BundleFiles,
+  rng: Rng,
+): { files: BundleFiles; ops: string[]; breaksValidation: string | null } {
   const f: BundleFiles = new Map([...files].map(([k, v]) => [k, v.slice()]));
   const ops: string[] = [];
   const n = 1 + rng.int(2);
@@ -172,5 +190,6 @@ export function mutateBundle(files: BundleFiles, rng: Rng): { files: BundleFiles
     const what = MUTATORS[name]!(f, rng);
     if (what !== null) ops.push(`${name}: ${what}`);
   }
-  return { files: f, ops };
+  const broken = ops.find((o) => BREAKS_VALIDATION.some((re) => re.test(o))) ?? null;
+  return { files: f, ops, breaksValidation: broken };
 }

@@ -21,7 +21,8 @@ export type Outcome =
   | "accounting-error"
   | "control-bytes"
   | "accepted-corrupt"
-  | "rejected-valid";
+  | "rejected-valid"
+  | "accepted-broken-bundle";
 
 /** Every outcome, failures after the first two. */
 export const OUTCOMES: readonly Outcome[] = [
@@ -36,6 +37,7 @@ export const OUTCOMES: readonly Outcome[] = [
   "control-bytes",
   "accepted-corrupt",
   "rejected-valid",
+  "accepted-broken-bundle",
 ];
 
 /** What a class means, for the summary. */
@@ -51,6 +53,8 @@ export const OUTCOME_TEXT: Record<Outcome, string> = {
   "control-bytes": "terminal control bytes (ESC, NUL, bidi overrides) in the output",
   "accepted-corrupt":
     "exit 0 on a damaged gzip/zstd container (truncated, checksum or data flipped)",
+  "accepted-broken-bundle":
+    "validate exit 0 on a bundle it cannot compare (snapshot emptied, removed, swapped, garbage)",
   "rejected-valid":
     "a valid container (several gzip members or zstd frames, skippable frame) rejected as such",
 };
@@ -76,6 +80,7 @@ export function classify(
   rssLimitBytes: number,
   innerNames: readonly string[] = [],
   container: "valid" | "corrupt" | "unknown" = "unknown",
+  breaksValidation: string | null = null,
 ): Classified {
   const stderr = dec.decode(run.stderr);
   const first = stderr.split("\n").find((l) => l.trim() !== "") ?? "";
@@ -100,6 +105,9 @@ export function classify(
   // README exit codes: 2 bad input, 3 an impossible machine (both must name the file).
   if (run.code !== 0 && run.code !== 2 && run.code !== 3) {
     return out("crash", `exit ${run.code}: ${first}`);
+  }
+  if (breaksValidation !== null && command === "validate" && run.code === 0) {
+    return out("accepted-broken-bundle", breaksValidation);
   }
   if (container === "corrupt" && run.code === 0) {
     return out("accepted-corrupt", "damaged container read without an error");

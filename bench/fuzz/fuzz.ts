@@ -67,6 +67,8 @@ interface Case {
   files?: BundleFiles;
   /** For minimisation of plain text cases: header and body lines, as bytes. */
   lines?: { header: Uint8Array[]; body: Uint8Array[] };
+  /** The bundle mutation after which `validate` must fail, if any. */
+  breaksValidation?: string | null;
   /** What a correct reader does with the case's gzip/zstd container. */
   container?: ContainerExpect;
   /** Commands, each with `{input}` where the input path goes and `{out}` for an output dir. */
@@ -144,7 +146,7 @@ function makeCase(id: number, caseSeed: number, seeds: Seeds): Case {
   }
   if (roll < 95) {
     const s = rng.pick(seeds.bundles);
-    const { files, ops } = mutateBundle(s.files, rng);
+    const { files, ops, breaksValidation } = mutateBundle(s.files, rng);
     return {
       id,
       caseSeed,
@@ -153,6 +155,7 @@ function makeCase(id: number, caseSeed: number, seeds: Seeds): Case {
       ops,
       name: "bundle",
       files,
+      breaksValidation,
       commands: rng.chance(0.3) ? [["stats", "--json", "{input}"], heavy(true)] : [heavy(true)],
     };
   }
@@ -230,7 +233,15 @@ async function runOne(cmd: string[], input: string, work: string, c?: Case) {
   return {
     args,
     run,
-    cls: classify(cmd[0]!, input, run, limits.rssLimitBytes, inner, c?.container),
+    cls: classify(
+      cmd[0]!,
+      input,
+      run,
+      limits.rssLimitBytes,
+      inner,
+      c?.container,
+      c?.breaksValidation ?? null,
+    ),
   };
 }
 
