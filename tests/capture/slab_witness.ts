@@ -22,16 +22,26 @@ export interface SlabWitness {
   finish(): Promise<{ text: string; lostEvents: number }>;
 }
 
-/** Creates and starts the witness instance under `tracefsRoot`. */
+/**
+ * Creates and starts the witness instance under `tracefsRoot`. A `cat` of its `trace_pipe` into
+ * a temporary file drains the ring buffer while it records, so a busy machine (hundreds of
+ * thousands of slab events while the capture runs) does not overrun it.
+ */
 export async function startSlabWitness(
   tracefsRoot: string,
-  bufferKb = 32768,
+  bufferKb = 16384,
 ): Promise<SlabWitness> {
   const dir = `${tracefsRoot}/instances/kmemreplay-witness-${Deno.pid}`;
   await Deno.mkdir(dir);
   await Deno.writeTextFile(`${dir}/tracing_on`, "0");
   await Deno.writeTextFile(`${dir}/buffer_size_kb`, `${bufferKb}`);
   for (const e of SLAB_EVENTS) await Deno.writeTextFile(`${dir}/events/kmem/${e}/enable`, "1");
+  const out = await Deno.makeTempFile({ prefix: "kmemreplay-witness-", suffix: ".txt" });
+  const drain = new Deno.Command("sh", {
+    args: ["-c", 'exec cat "$0" > "$1"', `${dir}/trace_pipe`, out],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
   const on = Deno.openSync(`${dir}/tracing_on`, { write: true });
   on.writeSync(new TextEncoder().encode("1"));
   let stopped = false;
@@ -41,17 +51,35 @@ export async function startSlabWitness(
     on.writeSync(new TextEncoder().encode("0"));
     on.close();
   };
+  const lost = async () => {
+    let lostEvents = 0;
+    for (const e of Deno.readDirSync(`${dir}/per_cpu`)) {
+      const stats = await Deno.readTextFile(`${dir}/per_cpu/${e.name}/stats`);
+      lostEvents += Number(/^overrun: (\d+)/m.exec(stats)?.[1] ?? 0) +
+        Number(/^dropped events: (\d+)/m.exec(stats)?.[1] ?? 0);
+    }
+    return lostEvents;
+  };
   return {
     stop,
     finish: async () => {
       stop();
-      const text = await Deno.readTextFile(`${dir}/trace`);
-      let lostEvents = 0;
-      for (const e of Deno.readDirSync(`${dir}/per_cpu`)) {
-        const stats = await Deno.readTextFile(`${dir}/per_cpu/${e.name}/stats`);
-        lostEvents += Number(/^overrun: (\d+)/m.exec(stats)?.[1] ?? 0) +
-          Number(/^dropped events: (\d+)/m.exec(stats)?.[1] ?? 0);
-      }
+      // Once tracing is off and the buffer is empty, trace_pipe reads end of file
+      // (kernel/trace/trace.c tracing_wait_pipe), so cat exits by itself; it is killed only if
+      // it never read anything. Whatever it left stays readable through `trace`.
+      const timer = setTimeout(() => {
+        try {
+          drain.kill("SIGTERM");
+        } catch {
+          // exited meanwhile
+        }
+      }, 5000);
+      await drain.status;
+      clearTimeout(timer);
+      const rest = await Deno.readTextFile(`${dir}/trace`);
+      const text = (await Deno.readTextFile(out)) + rest;
+      const lostEvents = await lost();
+      await Deno.remove(out);
       await Deno.remove(dir);
       return { text, lostEvents };
     },

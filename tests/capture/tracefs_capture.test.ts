@@ -47,8 +47,9 @@ Deno.test({
           if (/^(kpageflags:|tracing off)/.test(m)) witness.stop();
         },
       });
-    } finally {
-      witness.stop();
+    } catch (e) {
+      await witness.finish(); // removes the instance and its reader
+      throw e;
     }
     const seen = await witness.finish();
     const names = [...r.files.keys()].sort();
