@@ -43,8 +43,9 @@ export const OUTCOMES: readonly Outcome[] = [
 /** What a class means, for the summary. */
 export const OUTCOME_TEXT: Record<Outcome, string> = {
   "ok": "exit 0",
-  "clean-error": "exit 2 (or 3), message names the file and a line or byte offset",
-  "error-no-position": "exit 2 (or 3), but the message names no file, or no line/offset",
+  "clean-error":
+    "exit 1–3, message names the file and a line or byte offset (or a whole-file fault)",
+  "error-no-position": "exit 1–3, but the message names no file, or no line/offset",
   "internal-error": "kmem: internal error (exit 1)",
   "crash": "stack trace, signal, or an exit code kmem does not use",
   "hang": "killed at the timeout",
@@ -102,8 +103,9 @@ export function classify(
   }
   if (run.code === null) return out("crash", `signal ${run.signal}`);
   if (run.code === 1 && /^kmem: internal error/m.test(stderr)) return out("internal-error");
-  // README exit codes: 2 bad input, 3 an impossible machine (both must name the file).
-  if (run.code !== 0 && run.code !== 2 && run.code !== 3) {
+  // README exit codes: 1 usage error (e.g. -o naming a file), 2 bad input, 3 an impossible
+  // machine; each must name the file.
+  if (run.code !== 0 && run.code !== 1 && run.code !== 2 && run.code !== 3) {
     return out("crash", `exit ${run.code}: ${first}`);
   }
   if (breaksValidation !== null && command === "validate" && run.code === 0) {
