@@ -17,6 +17,8 @@ import {
   type ValueColumn,
 } from "../event_schema.ts";
 import type { StringTable } from "../string_table.ts";
+import { printFlags, printFlagsTable } from "./print_flags.ts";
+import { readString, type StrCache } from "./str_cache.ts";
 import {
   type CompiledExpr,
   compileExpr,
@@ -283,123 +285,7 @@ export function applyOps(
   return true;
 }
 
-/** Interns string fields without building a JS string per record (hash of the bytes first). */
-export class StrCache {
-  readonly #map = new Map<number, Array<{ bytes: Uint8Array; id: number }>>();
-  constructor(readonly strings: StringTable) {}
-  get(view: DataView, at: number, n: number): number {
-    let h = 0x811c9dc5;
-    for (let k = 0; k < n; k++) h = Math.imul(h ^ view.getUint8(at + k), 0x01000193);
-    h = (h ^ n) >>> 0;
-    let list = this.#map.get(h);
-    if (list) {
-      outer: for (const e of list) {
-        if (e.bytes.length !== n) continue;
-        for (let k = 0; k < n; k++) if (e.bytes[k] !== view.getUint8(at + k)) continue outer;
-        return e.id;
-      }
-    } else {
-      list = [];
-      this.#map.set(h, list);
-    }
-    const bytes = new Uint8Array(view.buffer, view.byteOffset + at, n).slice();
-    const id = this.strings.intern(new TextDecoder().decode(bytes));
-    list.push({ bytes, id });
-    return id;
-  }
-}
-
-/** Interned id of a string field (fixed array, __data_loc or __rel_loc), or -1 when out of bounds. */
-function readString(
-  view: DataView,
-  base: number,
-  len: number,
-  f: FormatField,
-  le: boolean,
-  cache: StrCache,
-): number {
-  let at: number;
-  let n: number;
-  if (f.offset + f.size > len) return -1;
-  if (f.loc === FieldLoc.INLINE) {
-    at = base + f.offset;
-    n = f.size;
-  } else {
-    const w = view.getUint32(base + f.offset, le);
-    const off = (w & 0xffff) + (f.loc === FieldLoc.REL_LOC ? f.offset + 4 : 0);
-    n = w >>> 16;
-    if (off + n > len) return -1;
-    at = base + off;
-  }
-  // Up to the first NUL.
-  let e = 0;
-  while (e < n && view.getUint8(at + e) !== 0) e++;
-  return cache.get(view, at, e);
-}
-
-/**
- * The text `__print_flags` makes of `value` (kernel/trace/trace_output.c trace_print_flags_seq):
- * the names of the table's masks fully set in `value`, in table order, joined by `|`, then any
- * bits left over in hex; the `none` text (the print fmt's `: "…"` branch) for 0.
- */
-export function printFlags(
-  value: number,
-  table: { bits: readonly (readonly [number, string])[]; none: string },
-): string {
-  if (value === 0) return table.none;
-  const parts: string[] = [];
-  let rest = value;
-  for (const [mask, name] of table.bits) {
-    if (mask !== 0 && (rest & mask) === mask) {
-      parts.push(name);
-      rest &= ~mask;
-    }
-  }
-  if (rest !== 0) parts.push(`0x${(rest >>> 0).toString(16)}`);
-  return parts.join("|");
-}
-
-/**
- * Names of enum vmscan_throttle_state (include/linux/mmzone.h): the throttle print fmt writes its
- * masks as `(1 << VMSCAN_THROTTLE_…)`, which a trace.dat reader cannot evaluate.
- */
-const THROTTLE_STATES = [
-  "VMSCAN_THROTTLE_WRITEBACK",
-  "VMSCAN_THROTTLE_ISOLATED",
-  "VMSCAN_THROTTLE_NOPROGRESS",
-  "VMSCAN_THROTTLE_CONGESTED",
-];
-
-/** The `__print_flags(REC->field, "|", {mask, "NAME"} …) : "none"` table of a print fmt. */
-export function printFlagsTable(
-  printFmt: string,
-  field: string,
-): { bits: Array<readonly [number, string]>; none: string } {
-  const bits: Array<readonly [number, string]> = [];
-  const at = printFmt.search(new RegExp(`__print_flags\\(\\s*REC->${field}\\b`));
-  if (at < 0) return { bits, none: "0" };
-  const after = printFmt.slice(at);
-  const pair = /\{\s*([^{}]*?)\s*,\s*"([^"]*)"\s*\}/g;
-  let end = after.length;
-  for (let p = pair.exec(after); p; p = pair.exec(after)) {
-    const expr = p[1]!.trim();
-    const num = /^\(?\s*(0x[0-9a-fA-F]+|\d+)[uUlL]*\s*\)?$/.exec(expr);
-    const shift = /^\(?\s*1[uUlL]*\s*<<\s*(\w+)\s*\)?$/.exec(expr);
-    if (num) bits.push([Number(num[1]), p[2]!]);
-    else if (shift && /^\d+$/.test(shift[1]!)) bits.push([1 << Number(shift[1]), p[2]!]);
-    else if (shift && THROTTLE_STATES.includes(shift[1]!)) {
-      bits.push([1 << THROTTLE_STATES.indexOf(shift[1]!), p[2]!]);
-    }
-    end = pair.lastIndex;
-    if (/^\s*\)/.test(after.slice(end))) break;
-  }
-  const none = /^\s*\)\s*:\s*"([^"]*)"/.exec(after.slice(end));
-  return { bits, none: none ? none[1]! : "0" };
-}
-
-// ---- Plan construction: which field feeds which column, per event (see event_batch.ts) ----------
-
-/** The ops that fill row columns from the fields of event `code` in format `fmt`. */
+/** The ops that fill row columns from the fields of event `code` in format `fmt` (see event_batch.ts). */
 export function buildOps(code: Ev, fmt: EventFormat, strings: StringTable, le: boolean): Op[] {
   const ops: Op[] = [];
   const field = (...names: string[]): FormatField | null => {

@@ -30,15 +30,9 @@ import { Ev, EVENT_KIND_COUNT, EVENT_NAMES, eventCode } from "../event_kind.ts";
 import { EventFieldSet } from "../event_schema.ts";
 import type { StringTable } from "../string_table.ts";
 import { hex8 } from "./bin_reader.ts";
-import {
-  applyOps,
-  buildOps,
-  type Plan,
-  readNum,
-  StrCache,
-  type Symbolizer,
-} from "./decode_plan.ts";
+import { applyOps, buildOps, type Plan, readNum, type Symbolizer } from "./decode_plan.ts";
 import { Kallsyms } from "./kallsyms.ts";
+import { StrCache } from "./str_cache.ts";
 import { fullFormat, type LazyFormat, TraceDatFile } from "./tracedat_file.ts";
 import { type ChunkCodec, CpuCursor, CursorItem, type PageLayout } from "./ring_buffer_page.ts";
 import type { EventFormat, FormatField } from "./tracedat_format.ts";

@@ -5,7 +5,8 @@
 import assert from "node:assert/strict";
 import { Ev } from "../../../lib/trace/event_kind.ts";
 import { StringTable } from "../../../lib/trace/string_table.ts";
-import { buildOps, printFlags, printFlagsTable } from "../../../lib/trace/tracedat/decode_plan.ts";
+import { buildOps } from "../../../lib/trace/tracedat/decode_plan.ts";
+import { printFlags, printFlagsTable } from "../../../lib/trace/tracedat/print_flags.ts";
 import { TraceDatReader } from "../../../lib/trace/tracedat/tracedat_reader.ts";
 import { MIXED_DIR } from "../../shared_data.ts";
 
