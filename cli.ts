@@ -7,42 +7,40 @@
 
 // Full npm: specifier (version as in deno.json): runnable from any directory.
 // deno-lint-ignore no-import-prefix
-import { Command, CommanderError, Option } from "npm:commander@14.0.3";
+import { Command, CommanderError } from "npm:commander@14.0.3";
+import { addImportOptions, addStatsOptions, type ImportFlags } from "./lib/calls/import_flags.ts";
 import { CallRowWriter } from "./lib/calls/call_rows.ts";
 import {
   addCaptureOptions,
   type CaptureFlags,
-  captureOptionsOf,
+  captureFromFlags,
 } from "./lib/capture/capture_flags.ts";
-import { captureBundle } from "./lib/capture/tracefs_capture.ts";
 import {
-  addInputOptions,
   addReplayOptions,
   importOptionsOf,
   type InputFlags,
   machineChoiceOf,
-  parseIntArg,
   type ReplayFlags,
+  replayOptionsOf,
 } from "./lib/replay/replay_flags.ts";
-import { bundlePaths, replayInput } from "./lib/replay/replay_input.ts";
+import { replayInput } from "./lib/replay/replay_input.ts";
 import type { ReplayTraceOptions } from "./lib/replay/replay_trace.ts";
 import { formatValidation } from "./lib/replay/validate/format_validation.ts";
+import { validateInputOf } from "./lib/replay/validate/validate_input.ts";
 import { validateReplay } from "./lib/replay/validate/validate_replay.ts";
-import { ExitCode, exitStatusOf } from "./lib/report/exit_status.ts";
+import { EXIT_CODES_HELP, ExitCode, exitStatusOf } from "./lib/report/exit_status.ts";
 import { replayJson } from "./lib/report/replay_json.ts";
-import { buildReplayReport } from "./lib/report/replay_report.ts";
+import { inputReport } from "./lib/report/input_report.ts";
 import { KMEM_VERSION } from "./lib/report/kmem_version.ts";
-import { defaultReportDir } from "./lib/report/report_name.ts";
+import { formatCaptureSummary } from "./lib/report/text/capture_text.ts";
+import { formatImportSummary } from "./lib/report/text/import_text.ts";
 import { readWithProgress } from "./lib/report/text/progress_bar.ts";
 import { formatReplay } from "./lib/report/text/replay_text.ts";
 import { formatSlab } from "./lib/report/text/slab_text.ts";
 import { formatStats } from "./lib/report/text/stats_text.ts";
-import type { SlabSortKey } from "./lib/slab/slab_replay.ts";
+import { addSlabOptions, type SlabFlags, slabTextOptionsOf } from "./lib/slab/slab_flags.ts";
 import { resolveTraceInput, type TraceInput } from "./lib/snapshot/trace_input.ts";
-import { parseSnapshotSet } from "./lib/snapshot/bundle.ts";
-import { checkBundleForValidate } from "./lib/snapshot/bundle_check.ts";
 import { parseZoneinfo } from "./lib/snapshot/zoneinfo.ts";
-import { InputError } from "./lib/trace/diagnostics.ts";
 import { IoError, ioErrorOf } from "./lib/trace/io_error.ts";
 import { importTrace } from "./lib/calls/trace_import.ts";
 
@@ -106,11 +104,6 @@ const STD_OUTPUT: CliOutput = {
   stderr: (text) => writeAllSync(Deno.stderr, text, "<stderr>"),
 };
 
-const EXIT_CODES_HELP = `
-Exit codes: ${ExitCode.ok} done, ${ExitCode.usage} usage error (or internal error), ` +
-  `${ExitCode.badInput} bad input, ${ExitCode.invariant} emulator invariant broken (--strict), ` +
-  `${ExitCode.interrupted} interrupted.`;
-
 const DEMO_BUNDLE = new URL("./traces/demo/", import.meta.url).pathname;
 
 /** Resolves the trace argument, reads `--machine`, chooses the machine and replays. */
@@ -124,14 +117,12 @@ async function runReplay(
   const machine = flags.machine === undefined
     ? undefined
     : parseZoneinfo(await Deno.readTextFile(flags.machine), flags.machine);
-  const { result, notes, snapshots } = await replayInput(input, machineChoiceOf(flags, machine), {
-    ...importOptionsOf(flags, input.displayName),
-    mode: flags.mode,
-    slubMaxOrder: flags.slubMaxOrder,
-    slubMinObjects: flags.slubMinObjects,
-    slubMinOrder: flags.slubMinOrder,
-    ...extra,
-  }, (consume) => readWithProgress(input, consume));
+  const { result, notes, snapshots } = await replayInput(
+    input,
+    machineChoiceOf(flags, machine),
+    { ...replayOptionsOf(flags, input.displayName), ...extra },
+    (consume) => readWithProgress(input, consume),
+  );
   warn(io, result.import.warnings);
   return { r: result, notes, input, snapshots };
 }
@@ -151,12 +142,7 @@ async function writeReport(
   // A bad -o fails before the replay, not after it.
   if (outDir !== undefined) await ensureOutputDir(outDir);
   const { r, notes, input } = await runReplay(io, trace, flags, { metrics: true });
-  const dir = outDir ?? defaultReportDir(input.path, input.bundle?.dir ?? null);
-  const { files } = await buildReplayReport(r, {
-    traceName: input.bundle?.dir ?? input.displayName,
-    kernelRelease: input.bundle?.uname,
-    notes,
-  });
+  const { dir, files } = await inputReport(r, notes, input, outDir);
   await writeFiles(dir, files);
   return `${dir}/index.html`;
 }
@@ -190,56 +176,38 @@ function kmemProgram(io: CliOutput): Command {
     .showHelpAfterError()
     .addHelpText("afterAll", EXIT_CODES_HELP);
 
-  addInputOptions(
-    program
-      .command("stats")
-      .description("what a trace holds: format, kernel features, time span, events by kind and CPU")
-      .argument(
-        "<trace>",
-        "trace file (text, trace.dat, .gz/.zst), bundle directory, or - for stdin",
-      ),
-    "the first malformed line is an error",
-    "trace.dat instance to read (default: the one with kmem events)",
-  )
-    .option("--json", "print one JSON object (see README: stats --json)")
-    .action(async (trace: string, flags: InputFlags) => {
-      const input = await resolveTraceInput(trace, flags.format);
-      const s = await readWithProgress(
-        input,
-        (bytes) => importTrace(bytes, () => {}, importOptionsOf(flags, input.displayName)),
-      );
-      warn(io, s.warnings);
-      print(flags.json ? JSON.stringify(s, null, 2) : formatStats(s));
-    });
+  const stats = program.command("stats")
+    .description("what a trace holds: format, kernel features, time span, events by kind and CPU");
+  addStatsOptions(stats).action(async (trace: string, flags: InputFlags) => {
+    const input = await resolveTraceInput(trace, flags.format);
+    const s = await readWithProgress(
+      input,
+      (bytes) => importTrace(bytes, () => {}, importOptionsOf(flags, input.displayName)),
+    );
+    warn(io, s.warnings);
+    print(flags.json ? JSON.stringify(s, null, 2) : formatStats(s));
+  });
 
-  addInputOptions(
+  addImportOptions(
     program
       .command("import")
-      .description("write the allocator-call stream as CSV or NDJSON (summary on stderr)")
-      .argument("<trace>", "trace file, bundle directory, or - for stdin")
-      .option("-o, --output <file>", "calls.csv, calls.ndjson or - (stdout, NDJSON)", "-"),
-    "the first malformed line is an error",
-  )
-    .action(async (trace: string, flags: InputFlags & { output: string }) => {
-      const input = await resolveTraceInput(trace, flags.format);
-      const out = flags.output;
-      const rows = new CallRowWriter(out.endsWith(".csv") ? "csv" : "ndjson");
-      using file = out === "-" ? null : await openOutputFile(out);
-      const write = file ? (text: string) => writeAllSync(file, text, out) : io.stdout;
-      const s = await readWithProgress(
-        input,
-        (bytes) =>
-          importTrace(bytes, (b, strings) => write(rows.rows(b, strings)), {
-            ...importOptionsOf(flags, input.displayName),
-          }),
-      );
-      warn(io, s.warnings);
-      io.stderr(
-        `${s.calls.total} calls from ${s.events.total} events (${s.format}) → ${
-          out === "-" ? "stdout" : out
-        }\nlines ${JSON.stringify(s.lines)} lost ${JSON.stringify(s.lost)}\n`,
-      );
-    });
+      .description("write the allocator-call stream as CSV or NDJSON (summary on stderr)"),
+  ).action(async (trace: string, flags: ImportFlags) => {
+    const input = await resolveTraceInput(trace, flags.format);
+    const out = flags.output;
+    const rows = new CallRowWriter(out.endsWith(".csv") ? "csv" : "ndjson");
+    using file = out === "-" ? null : await openOutputFile(out);
+    const write = file ? (text: string) => writeAllSync(file, text, out) : io.stdout;
+    const s = await readWithProgress(
+      input,
+      (bytes) =>
+        importTrace(bytes, (b, strings) => write(rows.rows(b, strings)), {
+          ...importOptionsOf(flags, input.displayName),
+        }),
+    );
+    warn(io, s.warnings);
+    io.stderr(formatImportSummary(s, out));
+  });
 
   addReplayOptions(
     program
@@ -252,30 +220,15 @@ function kmemProgram(io: CliOutput): Command {
     print(flags.json ? JSON.stringify(replayJson(r), null, 2) : formatReplay(r, notes));
   });
 
-  addReplayOptions(
+  addReplayOptions(addSlabOptions(
     program
       .command("slab")
       .description("slab caches and call sites: bytes, waste, live objects, leak candidates")
-      .argument("<trace>", "trace file, bundle directory, or -")
-      .addOption(
-        new Option("--sort <key>", "sort key").choices(["bytes", "waste", "live", "calls"])
-          .default("bytes"),
-      )
-      .option("--caller", "table per call site (default)")
-      .option("--cache", "table per cache")
-      .option("-n, --lines <n>", "rows to print", parseIntArg, 25),
-  ).action(async (
-    trace: string,
-    flags: ReplayFlags & { sort: SlabSortKey; caller?: boolean; cache?: boolean; lines: number },
-  ) => {
+      .argument("<trace>", "trace file, bundle directory, or -"),
+  )).action(async (trace: string, flags: SlabFlags) => {
     const { r } = await runReplay(io, trace, flags, { slab: true });
-    const s = r.slab!;
-    const byCache = (flags.cache ?? false) && !flags.caller;
-    print(
-      flags.json
-        ? JSON.stringify(s, null, 2)
-        : formatSlab(s, r.import.file, { byCache, sort: flags.sort, lines: flags.lines }),
-    );
+    const s = r.slab!, opts = slabTextOptionsOf(flags);
+    print(flags.json ? JSON.stringify(s, null, 2) : formatSlab(s, r.import.file, opts));
   });
 
   addReplayOptions(
@@ -306,17 +259,7 @@ function kmemProgram(io: CliOutput): Command {
       .argument("<bundle-dir>", "capture bundle (trace + before.* / after.* snapshots)"),
   ).action(async (dir: string, flags: ReplayFlags) => {
     // A bundle that cannot be compared fails before the replay, naming the file.
-    const input = await resolveTraceInput(dir, flags.format);
-    const bundle = input.bundle;
-    if (!bundle) throw new InputError(`${dir}: kmem validate needs a bundle directory`);
-    const textSnapshots = Object.fromEntries(
-      Object.entries(bundlePaths(input)).filter(([name]) => !name.endsWith("kpageflags")),
-    );
-    const parsed = parseSnapshotSet(textSnapshots);
-    if (!parsed.after.buddyinfo && !parsed.after.zoneinfo) {
-      throw new InputError(`${dir}: no after.buddyinfo / after.zoneinfo to compare with`);
-    }
-    checkBundleForValidate(parsed, bundle.dir.replace(/\/+$/, ""));
+    const input = await validateInputOf(dir, flags.format);
     const { r, snapshots } = await runReplay(io, input, flags, { slab: true });
     const v = validateReplay(r, snapshots.after, snapshots.before);
     print(flags.json ? JSON.stringify(v, null, 2) : formatValidation(v));
@@ -332,16 +275,8 @@ function kmemProgram(io: CliOutput): Command {
   ).action(async (command: string[], f: CaptureFlags) => {
     // A file at -o is a usage error before tracing starts, not an OS error after it.
     await ensureOutputDir(f.output);
-    const r = await captureBundle({
-      ...captureOptionsOf(command, f),
-      onProgress: (m) => io.stderr(m + "\n"),
-      outputDir: f.output,
-      gzip: f.gzip ?? false,
-    });
-    for (const n of r.notes) io.stderr(`note: ${n}\n`);
-    io.stderr(
-      `${f.output}: ${r.stats.seconds.toFixed(2)} s recorded, ${r.stats.lostEvents} events lost\n`,
-    );
+    const r = await captureFromFlags(command, f, (m) => io.stderr(m + "\n"));
+    io.stderr(formatCaptureSummary(r, f.output));
   });
   return program;
 }

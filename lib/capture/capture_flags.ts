@@ -8,7 +8,12 @@
 // deno-lint-ignore no-import-prefix
 import type { Command } from "npm:commander@14.0.3";
 import { parseIntArg } from "../replay/replay_flags.ts";
-import { type CaptureOptions, DEFAULT_CAPTURE_EVENTS } from "./tracefs_capture.ts";
+import {
+  captureBundle,
+  type CaptureOptions,
+  type CaptureResult,
+  DEFAULT_CAPTURE_EVENTS,
+} from "./tracefs_capture.ts";
 
 /** The parsed flags of {@linkcode addCaptureOptions} (commander's attribute names). */
 export interface CaptureFlags {
@@ -66,4 +71,18 @@ export function captureOptionsOf(command: string[], f: CaptureFlags): CaptureOpt
     bufferKb: f.bufferKb,
     traceDat: f.dat,
   };
+}
+
+/** Records the bundle the flags choose into `-o`, reporting progress through `onProgress`. */
+export function captureFromFlags(
+  command: string[],
+  f: CaptureFlags,
+  onProgress: (message: string) => void,
+): Promise<CaptureResult> {
+  return captureBundle({
+    ...captureOptionsOf(command, f),
+    onProgress,
+    outputDir: f.output,
+    gzip: f.gzip ?? false,
+  });
 }

@@ -184,6 +184,17 @@ export function importOptionsOf(flags: InputFlags, file: string): ImportOptions 
   };
 }
 
+/** The replay options the flags choose: the import options, the mode and the SLUB geometry. */
+export function replayOptionsOf(flags: ReplayFlags, file: string) {
+  return {
+    ...importOptionsOf(flags, file),
+    mode: flags.mode,
+    slubMaxOrder: flags.slubMaxOrder,
+    slubMinObjects: flags.slubMinObjects,
+    slubMinOrder: flags.slubMinOrder,
+  };
+}
+
 /** Adds the input, machine and what-if flags to a command. */
 export function addReplayOptions(cmd: Command): Command {
   return addInputOptions(cmd, "the first malformed line or desync is an error")

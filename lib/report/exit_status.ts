@@ -24,6 +24,12 @@ export const ExitCode = {
   interrupted: 130,
 } as const;
 
+/** The exit codes as `kmem --help` lists them. */
+export const EXIT_CODES_HELP = `
+Exit codes: ${ExitCode.ok} done, ${ExitCode.usage} usage error (or internal error), ` +
+  `${ExitCode.badInput} bad input, ${ExitCode.invariant} emulator invariant broken (--strict), ` +
+  `${ExitCode.interrupted} interrupted.`;
+
 /** The exit code and message of a failed command; an empty message prints nothing. */
 export interface ExitStatus {
   code: number;
