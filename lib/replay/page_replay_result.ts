@@ -7,6 +7,7 @@
 
 import type { KpageflagsZoneCheck } from "./page/kpageflags_seed.ts";
 import type { DesyncCounts, DesyncKind } from "./page/desync_catalogue.ts";
+import type { KswapdWakeCheckResult } from "./page/kswapd_wake_check.ts";
 
 /** Replay mode: follow the trace's pfns, or let the emulator choose pfns like the kernel. */
 export type ReplayMode = "faithful" | "policy";
@@ -119,6 +120,17 @@ export interface PageReplayResult {
    * compaction model).
    */
   compactionIsolation: CompactionIsolationResult;
+  /**
+   * Faithful: traced allocations whose block no traced rmqueue handed out — pages captured by
+   * compaction (mm/page_alloc.c compaction_capture → __alloc_pages_direct_compact →
+   * prep_new_page): mm_page_alloc fires, PGALLOC does not count them. Zeros in policy mode.
+   */
+  compactionCapture: { allocations: number; pages: number };
+  /**
+   * Faithful: at each traced mm_vmscan_wakeup_kswapd the model's own `pgdat_balanced` /
+   * `pgdat_watermark_boosted` check (see page/kswapd_wake_check.ts); null in policy mode.
+   */
+  kswapdWakeCheck: KswapdWakeCheckResult | null;
   /** Live allocations tracked at the end (policy: trace → emulated map entries). */
   liveAllocations: number;
   /**

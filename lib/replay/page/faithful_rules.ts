@@ -36,6 +36,7 @@ import type { DesyncKind, DesyncLog } from "./desync_catalogue.ts";
 import type { PageReplayTally } from "./page_replay_tally.ts";
 import type { UnlocatedPool } from "./unlocated_pool.ts";
 import { PageblockKnowledge } from "./pageblock_knowledge.ts";
+import { KswapdWakeCheck } from "./kswapd_wake_check.ts";
 
 /** Desyncs that, on a pfn no event touched yet, mean before.kpageflags was already stale. */
 const STALE_KINDS: ReadonlySet<DesyncKind> = new Set<DesyncKind>([
@@ -67,6 +68,7 @@ export class FaithfulRules {
   #seen: Uint8Array | null = null;
   /** What the trace said about pageblock types (for maps; the model's types start guessed). */
   readonly knowledge: PageblockKnowledge;
+  readonly #kswapd: KswapdWakeCheck;
 
   constructor(
     readonly machine: PageAllocator,
@@ -80,6 +82,7 @@ export class FaithfulRules {
     this.#pbKnown = new Uint8Array(machine.pageblockMt.length);
     this.knowledge = new PageblockKnowledge(machine.pageblockMt.length);
     this.#compaction = new CompactionIsolation(machine, forced, unlocated, desyncs, tally);
+    this.#kswapd = new KswapdWakeCheck(machine, tally);
   }
 
   /** Blocks taken from buddy still awaiting their mm_page_alloc. */
@@ -136,10 +139,12 @@ export class FaithfulRules {
       case Call.VMAP_ALLOC:
       case Call.VMAP_FREE:
       case Call.VMAP_PURGE:
-      case Call.TOTALRESERVE:
+      case Call.WAKEUP_KSWAPD:
+        return this.#kswapd.wake(b, i);
       case Call.KSWAPD_WAKE:
       case Call.KSWAPD_SLEEP:
-      case Call.WAKEUP_KSWAPD:
+        return this.#kswapd.balanced(b.node[i]!);
+      case Call.TOTALRESERVE:
       case Call.DIRECT_RECLAIM_BEGIN:
       case Call.DIRECT_RECLAIM_END:
       case Call.COMPACTION_BEGIN:
@@ -403,6 +408,7 @@ export class FaithfulRules {
     }
     const zi = this.#zoneFor(b, i, pfn, Math.max(allocOrder, fallbackOrder));
     if (zi < 0) return;
+    this.#kswapd.fallback(zi, fallbackOrder, allocMt, fallbackMt);
     const m = this.machine;
     this.#learnType(b, i, pfn, fallbackOrder, fallbackMt);
     if (!this.fallbackTakes) {
@@ -458,6 +464,10 @@ export class FaithfulRules {
     let mt = b.mt[i]!;
     if (mt < 0 || mt >= MIGRATE_TYPES) mt = 0;
     const flags = (b.gfp[i]! & GFP.COMP) && order > 0 ? AllocPageFlag.COMPOUND : 0;
+    // A block of order > 0 that neither a pcp list nor a traced buddy take handed out was
+    // captured by compaction (mm/page_alloc.c compaction_capture, prep_new_page in
+    // __alloc_pages_direct_compact): mm_page_alloc fires, rmqueue and PGALLOC do not.
+    let rmqueued = true;
     if (st === PageState.PCP && head === pfn && ho === order) {
       this.forced.carve(pfn, order);
     } else if (st === PageState.ALLOC && ho >= order && this.#hiddenPcp(head, pfn)) {
@@ -481,12 +491,18 @@ export class FaithfulRules {
     } else if (st === PageState.UNKNOWN && ho >= order) {
       if (this.unlocated.takePcp(zi, b.cpu[i]!, 1 << order)) {
         this.tally.seededPcpPages += 1 << order;
-      } else this.#desync("alloc-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      } else {
+        rmqueued = false;
+        this.#desync("alloc-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
+      }
       this.forced.carve(pfn, order);
     } else if (st === PageState.BUDDY && ho >= order) {
+      rmqueued = false;
       this.#desync("alloc-from-buddy", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
       this.forced.carve(pfn, order);
     } else {
+      // A block the model holds partly free in buddy (pieces it has not merged yet).
+      if (st === PageState.BUDDY || st === PageState.UNKNOWN) rmqueued = false;
       const mask = this.forced.carve(pfn, order);
       this.#desync(
         mask & (1 << PageState.HOLE) ? "pfn-in-hole" : "alloc-shape-mismatch",
@@ -494,6 +510,10 @@ export class FaithfulRules {
         i,
         `pfn 0x${pfn.toString(16)} order ${order}, model had state mask ${mask}`,
       );
+    }
+    if (!rmqueued && order > 0) {
+      this.tally.captured.allocations++;
+      this.tally.captured.pages += 2 ** order;
     }
     this.forced.setAllocated(pfn, order, mt, flags);
     this.forced.noteFree(zi);
@@ -515,7 +535,7 @@ export class FaithfulRules {
       // Exact free, or a piece of a non-compound block freed page by page (split_page).
       this.forced.carve(pfn, order);
     } else if (st === PageState.UNKNOWN && ho >= order) {
-      if (order === m.maxOrder) this.tally.zoneGrowthPages += 1 << order;
+      if (order === m.maxOrder) this.#grow(zi, pfn, order);
       else this.#desync("free-untracked", b, i, `pfn 0x${pfn.toString(16)} order ${order}`);
       this.forced.carve(pfn, order);
     } else if ((st === PageState.BUDDY || st === PageState.PCP) && ho >= order) {
@@ -531,6 +551,25 @@ export class FaithfulRules {
       );
     }
     this.forced.freeDetached(pfn, order, b.cpu[i]!, false);
+  }
+
+  /**
+   * Rule 6: zone growth. mm/mm_init.c deferred_free_pages sets every pageblock of the range
+   * MIGRATE_MOVABLE before __free_pages_core; the pagetypeinfo block count skips struct pages
+   * not yet initialised (page_zone differs), so the grown pageblocks are new Movable ones.
+   */
+  #grow(zi: number, pfn: number, order: number): void {
+    const m = this.machine;
+    this.tally.zoneGrowthPages += 1 << order;
+    const pbOrder = m.pageblockOrder;
+    const n = order >= pbOrder ? 1 << (order - pbOrder) : 1;
+    const first = pfn >>> pbOrder;
+    for (let k = 0; k < n; k++) {
+      this.#pbKnown[first + k] = 1;
+      this.knowledge.retyped(first + k, -1, MigrateType.MOVABLE); // absent at the start
+    }
+    this.tally.retypes[zi * MIGRATE_TYPES + MigrateType.MOVABLE]! += n;
+    this.forced.retypePageblocks(pfn, order, MigrateType.MOVABLE);
   }
 
   /** Rule 5: mm_page_pcpu_drain. */

@@ -47,6 +47,13 @@ export class PageReplayTally {
   seededPcpPages = 0;
   /** Pages of MAX_PAGE_ORDER frees of never-seen memory (deferred init, hotplug). */
   zoneGrowthPages = 0;
+  /**
+   * Faithful: traced allocations of blocks no traced rmqueue handed out (compaction capture,
+   * mm/page_alloc.c compaction_capture): count and pages (they are not in PGALLOC).
+   */
+  readonly captured = { allocations: 0, pages: 0 };
+  /** Faithful: traced kswapd wakes re-checked on the model (see kswapd_wake_check.ts). */
+  readonly kswapdWake = { wakes: 0, modelAgrees: 0, boostOnly: 0 };
   /** Policy with a slab model: traced slab-page calls left to it. */
   delegatedCalls = 0;
 

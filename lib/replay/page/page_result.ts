@@ -11,6 +11,7 @@ import type { PageAllocator } from "../../mm/page_allocator.ts";
 import type { PageReplayResult, ReplayMode, ZoneReplayResult } from "../page_replay_result.ts";
 import type { DesyncLog } from "./desync_catalogue.ts";
 import type { PageReplayTally } from "./page_replay_tally.ts";
+import { kswapdWakeCheckResult } from "./kswapd_wake_check.ts";
 
 /** The result of a page replay in `mode` over `machine`. */
 export function buildPageReplayResult(
@@ -100,6 +101,8 @@ export function buildPageReplayResult(
     seeded: { freeBlocksLocated: tally.seededBlocks, pcpPagesUsed: tally.seededPcpPages },
     zoneGrowthPages: tally.zoneGrowthPages,
     compactionIsolation: { ...tally.iso },
+    compactionCapture: { ...tally.captured },
+    kswapdWakeCheck: faithful ? kswapdWakeCheckResult(tally.kswapdWake) : null,
     liveAllocations,
     slabPageCallsDelegated: tally.delegatedCalls,
   };

@@ -33,17 +33,19 @@ export function errorBudget(
   const va: Vmstat | undefined = after.vmstat;
   const delta = vb && va ? vmstatDelta(vb, va) : null;
 
-  // Bulk allocation: PGALLOC counts alloc_pages_bulk pages, mm_page_alloc does not.
+  // PGALLOC counts rmqueue (and alloc_pages_bulk) pages; mm_page_alloc also fires for pages
+  // compaction captured (mm/page_alloc.c compaction_capture → __alloc_pages_direct_compact),
+  // which never pass rmqueue: traced − captured is what PGALLOC saw of the traced pages.
+  const cap = p.compactionCapture;
   if (delta) {
     const pgalloc = sumVmstat(delta, "pgalloc_");
     out.push({
       item: "untraced allocations (alloc_pages_bulk, snapshot windows)",
-      estimate: pgalloc - tracedAlloc,
+      estimate: pgalloc - (tracedAlloc - cap.pages),
       unit: "pages",
-      basis:
-        `Δpgalloc_* ${pgalloc} − traced mm_page_alloc ${tracedAlloc} pages; alloc_pages_bulk ` +
-        `counts PGALLOC but emits no per-page mm_page_alloc; also counts allocations between ` +
-        `the snapshot reads and tracing on/off`,
+      basis: `Δpgalloc_* ${pgalloc} − (traced mm_page_alloc ${tracedAlloc} − compaction-captured ` +
+        `${cap.pages}) pages; alloc_pages_bulk counts PGALLOC but emits no per-page ` +
+        `mm_page_alloc; also counts allocations between the snapshot reads and tracing on/off`,
     });
     const pgfree = delta.pgfree ?? 0;
     out.push({
@@ -109,6 +111,20 @@ export function errorBudget(
           ? ` (Δcompact_stall ${delta.compact_stall ?? 0}, Δcompact_daemon_wake ${
             delta.compact_daemon_wake ?? 0
           })`
+          : ""),
+    });
+  }
+  if (cap.allocations > 0 || (delta && (delta.compact_success ?? 0) > 0)) {
+    out.push({
+      item: "compaction capture (traced mm_page_alloc, not in PGALLOC)",
+      estimate: cap.pages,
+      unit: "pages",
+      basis: `${cap.allocations} traced allocations of order > 0 whose block no traced rmqueue ` +
+        `(buddy take or pcp list) handed out: compaction_capture took the merged block in ` +
+        `__free_one_page for the stalled allocation` +
+        (delta
+          ? ` (Δcompact_success ${delta.compact_success ?? 0} also counts successes ` +
+            `served from the free lists after compaction)`
           : ""),
     });
   }

@@ -166,6 +166,14 @@ export function formatValidation(report: ValidationReport): string {
         `slabinfo ${sp.slabinfo ?? "-"}, slab model ${sp.model ?? "-"}`,
     );
   }
+  const kw = report.kswapdWakeCheck;
+  if (kw && kw.wakes > 0) {
+    o.push(
+      `kswapd wakes: ${kw.wakes} traced; the model's watermark check (pgdat_balanced at high + ` +
+        `boost) fails at ${kw.modelAgrees} (${kw.agreementPct}%), ${kw.boostOnly} of them only ` +
+        `by the modelled watermark boost`,
+    );
+  }
   const ds = Object.entries(report.desyncs);
   o.push("");
   o.push(

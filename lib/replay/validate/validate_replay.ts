@@ -182,6 +182,7 @@ export function validateReplay(
         : null,
       model: result.slab ? result.slab.caches.reduce((n, c) => n + c.pages, 0) : null,
     },
+    kswapdWakeCheck: pages.kswapdWakeCheck,
     errorBudget: [
       ...errorBudget(result, zones, after, before),
       ...(slabMethod === "in-use" ? inUseBudget(slab) : cpuHeldBudget(slab, after, before)),

@@ -23,6 +23,7 @@
  * @module
  */
 
+import type { KswapdWakeCheckResult } from "../page/kswapd_wake_check.ts";
 import type { Compared } from "./compared.ts";
 import type { PfnAgreementZone } from "./pfn_agreement.ts";
 
@@ -157,6 +158,12 @@ export interface ValidationReport {
   targetStatus: { freePages: TargetStatus; freeBlocks: TargetStatus; slab: TargetStatus };
   /** How many items each target compared: zones, zones with buddyinfo orders, flagged caches. */
   targetCompared: { freePagesZones: number; freeBlocksZones: number; slabCaches: number };
+  /**
+   * At each traced mm_vmscan_wakeup_kswapd, whether the model's own watermark check
+   * (`pgdat_balanced` at the request's order, high watermark + boost, lowmem_reserve, highatomic
+   * reserve) failed too; null in policy mode (page/kswapd_wake_check.ts).
+   */
+  kswapdWakeCheck: KswapdWakeCheckResult | null;
   targets: {
     /** Every populated zone's free pages within 0.5 %. */
     freePagesWithin0_5pct: boolean;
