@@ -45,7 +45,7 @@ function verdict(status: TargetStatus, compared: string): string {
  * import { formatValidation } from "./format_validation.ts";
  * const text = formatValidation({
  *   zones: [], slab: [], slabMethod: "in-use", desyncs: {}, lost: { markers: 0, events: 0 },
- *   errorBudget: [], pfnAgreement: null,
+ *   errorBudget: [], pfnAgreement: null, kswapdWakeCheck: null,
  *   slabPages: { kpageflags: null, slabinfo: null, model: null },
  *   targets: { freePagesWithin0_5pct: true, freeBlocksWithin5pct: true, slabWithin2pct: true },
  *   targetStatus: { freePages: "not-evaluated", freeBlocks: "not-evaluated", slab: "not-evaluated" },
