@@ -37,6 +37,7 @@ import type { PageReplayTally } from "./page_replay_tally.ts";
 import type { UnlocatedPool } from "./unlocated_pool.ts";
 import { PageblockKnowledge } from "./pageblock_knowledge.ts";
 import { KswapdWakeCheck } from "./kswapd_wake_check.ts";
+import { nextSameCpuRow } from "./next_same_cpu_row.ts";
 
 /** Desyncs that, on a pfn no event touched yet, mean before.kpageflags was already stale. */
 const STALE_KINDS: ReadonlySet<DesyncKind> = new Set<DesyncKind>([
@@ -368,21 +369,15 @@ export class FaithfulRules {
 
   /** fallback_migratetype of the next same-CPU call (the extfrag of a partial claim), or -1. */
   #nextFallbackMt(b: CallBatch, i: number): number {
-    const cpu = b.cpu[i]!;
-    for (let j = i + 1; j < b.length; j++) {
-      if (b.cpu[j] !== cpu) continue;
-      return b.call[j] === Call.FALLBACK ? EventField.extfrag.fallbackMigratetype(b, j) : -1;
-    }
-    return -1;
+    const j = nextSameCpuRow(b, i);
+    return j >= 0 && b.call[j] === Call.FALLBACK
+      ? EventField.extfrag.fallbackMigratetype(b, j)
+      : -1;
   }
 
   #nextSameCpuIsFallback(b: CallBatch, i: number, pfn: number): boolean {
-    const cpu = b.cpu[i]!;
-    for (let j = i + 1; j < b.length; j++) {
-      if (b.cpu[j] !== cpu) continue;
-      return b.call[j] === Call.FALLBACK && b.pfn[j] === pfn;
-    }
-    return false;
+    const j = nextSameCpuRow(b, i);
+    return j >= 0 && b.call[j] === Call.FALLBACK && b.pfn[j] === pfn;
   }
 
   /** Rule 2: mm_page_alloc_extfrag. */
